@@ -333,6 +333,10 @@ def write_image(
             pil = Image.fromarray(arr)
             kwargs: dict[str, Any] = {"quality": int(quality)} if fmt in ("JPEG", "WEBP") else {}
             pil.save(tmp, format=fmt, **kwargs)
+        # mkstemp creates the file 0600; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
