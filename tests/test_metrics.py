@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 
 from upscalekit.io import jpeg_roundtrip, read_image, to_float
-from upscalekit.metrics import lpips, psnr, ssim
+from upscalekit.metrics import (
+    METRICS,
+    MetricInfo,
+    evaluate,
+    invented_detail,
+    lpips,
+    lr_consistency,
+    project_to_lr,
+    psnr,
+    ssim,
+)
 from upscalekit.resize import resize
 
 DATA = Path(__file__).parent / "data"
@@ -248,3 +258,119 @@ def test_lpips_refuses_minus_one_one_and_tiny() -> None:
         lpips(ref[:16, :16], ref[:16, :16])
     with pytest.raises(KeyError, match="did you mean 'vgg'"):
         lpips(ref, ref, net="vgg16")
+
+
+# --- LR consistency and invented detail ---------------------------------------------------------------
+
+def _sr_setup(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A real 128×128 HR crop, its ×4 bicubic LR, and the bicubic upscale of that LR."""
+    hr = _photo(name, 128)
+    lr = resize(hr, scale=0.25)
+    return hr, lr, resize(lr, scale=4)
+
+
+def test_consistent_but_different_outputs() -> None:
+    # Many HR images explain one LR image: bicubic + invented texture, back-projected onto the LR
+    # constraint, is MORE consistent with the input than bicubic and yet further from the truth.
+    rng = np.random.default_rng(0)
+    print("\nsample      candidate        LR-PSNR   GT-PSNR  invented")
+    for name in ("astronaut", "chelsea", "coffee"):
+        hr, lr, bic = _sr_setup(name)
+        textured = np.clip(bic + rng.normal(0, 0.08, bic.shape), 0, 1).astype(np.float32)
+        bp = project_to_lr(lr, textured)
+        rows = {"bicubic": bic, "texture+backproj": bp, "ground truth": hr}
+        res = {k: (lr_consistency(lr, v), psnr(v, hr), invented_detail(lr, v)) for k, v in rows.items()}
+        for k, (lc, gt, inv) in res.items():
+            print(f"{name:10s}  {k:16s} {lc:8.2f}  {gt:8.2f}  {inv:8.4f}")
+        assert res["bicubic"][0] > 30  # bicubic explains its input well...
+        assert res["texture+backproj"][0] > 55  # ...the textured guess even better...
+        assert res["texture+backproj"][1] < res["bicubic"][1] - 1  # ...yet it is further from the truth
+        assert res["bicubic"][2] == 0.0 and res["texture+backproj"][2] > 0.02
+        assert res["ground truth"][0] == math.inf
+
+
+def test_lr_consistency_map_and_errors() -> None:
+    hr, lr, bic = _sr_setup("chelsea")
+    score, emap = lr_consistency(lr, bic, full=True)
+    assert emap.shape == bic.shape[:2]
+    # Nearest enlargement repeats each LR pixel 4×4 times: the mean is unchanged.
+    assert score == pytest.approx(10 * np.log10(1 / emap.mean()), abs=1e-9)
+    with pytest.raises(ValueError, match="smaller than lr"):
+        lr_consistency(bic, lr)
+    with pytest.raises(ValueError, match="channel"):
+        lr_consistency(lr[..., 0], bic)
+    with pytest.raises(ValueError, match="integer dtype"):
+        lr_consistency(lr, (bic * 255).astype(np.uint8))
+    with pytest.raises(KeyError, match="bicubic"):
+        lr_consistency(lr, bic, method="bicubc")
+
+
+def test_invented_detail_map_localises_texture() -> None:
+    hr, lr, bic = _sr_setup("coffee")
+    cand = bic.copy()
+    rng = np.random.default_rng(1)
+    cand[:, 64:] = np.clip(cand[:, 64:] + rng.normal(0, 0.05, cand[:, 64:].shape), 0, 1)
+    score, dmap = invented_detail(lr, cand, full=True)
+    assert dmap.shape == cand.shape[:2]
+    assert score == pytest.approx(dmap.mean())
+    left, right = dmap[:, :56].mean(), dmap[:, 72:].mean()
+    print(f"invented detail: untouched half {left:.4f}, textured half {right:.4f}")
+    assert right > 10 * max(left, 1e-6)
+    # A global brightness shift is not detail: the high-pass ignores it.
+    assert invented_detail(lr, np.clip(bic + 0.05, 0, 1)) < 0.002
+
+
+def test_gan_consistent_but_far_from_truth() -> None:
+    """Real-ESRGAN on a real sample: LR-PSNR and GT-PSNR against bicubic (needs upscalekit.models)."""
+    models = pytest.importorskip("upscalekit.models")
+    if not hasattr(models, "load_model"):
+        pytest.skip("upscalekit.models.load_model has not landed on this branch yet")
+    hr = _photo("astronaut", 128)
+    lr = resize(hr, scale=0.25)
+    bic = resize(lr, scale=4)
+    gan = models.load_model("realesrgan-x4plus", device="cpu").upscale(lr)
+    rows = {"bicubic": bic, "realesrgan-x4plus": gan}
+    print("\ncandidate          LR-PSNR  GT-PSNR  LPIPS  invented")
+    res = {}
+    for k, v in rows.items():
+        res[k] = (lr_consistency(lr, v), psnr(v, hr), lpips(hr, v), invented_detail(lr, v))
+        print(f"{k:18s} {res[k][0]:7.2f}  {res[k][1]:7.2f}  {res[k][2]:.3f}  {res[k][3]:.4f}")
+    assert res["realesrgan-x4plus"][0] > 25  # the GAN output still explains its input...
+    assert res["realesrgan-x4plus"][1] < res["bicubic"][1]  # ...but PSNR to the truth is lower
+    assert res["realesrgan-x4plus"][3] > res["bicubic"][3]
+
+
+# --- registry and table -------------------------------------------------------------------------------
+
+def test_evaluate_table_and_directions() -> None:
+    hr, lr, bic = _sr_setup("astronaut")
+    near = resize(lr, scale=4, method="nearest")
+    df = evaluate(hr, {"bicubic": bic, "nearest": near}, lr=lr)
+    print(df.to_string())
+    assert list(df["candidate"]) == ["bicubic", "nearest"]
+    assert list(df.columns) == ["candidate", "psnr", "ssim", "lpips", "lr_psnr", "invented_detail"]
+    assert df.attrs["lower_better"] == {"psnr": False, "ssim": False, "lpips": True, "lr_psnr": False,
+                                        "invented_detail": None}
+    row = df.set_index("candidate").loc["bicubic"]
+    assert row["psnr"] == pytest.approx(psnr(bic, hr))
+    assert row["lpips"] == pytest.approx(lpips(hr, bic), abs=1e-6)
+    assert row["lr_psnr"] == pytest.approx(lr_consistency(lr, bic))
+    # No reference: only the LR-based metrics.
+    df2 = evaluate(None, {"bicubic": bic}, lr=lr)
+    assert list(df2.columns) == ["candidate", "lr_psnr", "invented_detail"]
+    for m in METRICS.values():
+        assert isinstance(m, MetricInfo) and m.range[0] < m.range[1]
+
+
+def test_evaluate_wrong_inputs() -> None:
+    hr, lr, bic = _sr_setup("chelsea")
+    with pytest.raises(ValueError, match=r"candidate 'small' is 32×32 .* reference is 128×128"):
+        evaluate(hr, {"small": lr})
+    with pytest.raises(KeyError, match="did you mean 'lpips'"):
+        evaluate(hr, {"b": bic}, metrics=["lpip"])
+    with pytest.raises(ValueError, match="pass lr="):
+        evaluate(hr, {"b": bic}, metrics=["lr_psnr"])
+    with pytest.raises(ValueError, match="needs a reference"):
+        evaluate(None, {"b": bic}, lr=lr, metrics=["psnr"])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        evaluate(hr, [bic])  # type: ignore[arg-type]
