@@ -3,7 +3,7 @@
 This module only re-exports the public API; importing it loads no model and no torch.
 """
 
-from upscalekit import degrade, samples
+from upscalekit import degrade, diagnose, metrics, models, samples
 from upscalekit.io import (
     from_tensor,
     jpeg_roundtrip,
@@ -13,19 +13,31 @@ from upscalekit.io import (
     to_uint,
     write_image,
 )
+from upscalekit.metrics import evaluate, lpips, psnr, ssim
+from upscalekit.models import Upscaler, list_models, load_model
 from upscalekit.resize import resize
 from upscalekit.samples import Sample
 from upscalekit.samples import load as load_sample
 
 __all__ = [
     "Sample",
+    "Upscaler",
     "degrade",
+    "diagnose",
+    "evaluate",
     "from_tensor",
     "jpeg_roundtrip",
+    "list_models",
+    "load_model",
     "load_sample",
+    "lpips",
+    "metrics",
+    "models",
+    "psnr",
     "read_image",
     "resize",
     "samples",
+    "ssim",
     "to_float",
     "to_tensor",
     "to_uint",
