@@ -249,14 +249,9 @@ def media_dir() -> Path:
     repo = _repo_media()
     if (repo / "manifest.json").is_file():
         return repo
-    env = os.environ.get("UPSCALEKIT_CACHE_DIR")
-    if env:
-        base = Path(env)
-    else:
-        import platformdirs
+    from upscalekit.models.weights import cache_dir
 
-        base = Path(platformdirs.user_cache_dir("upscalekit"))
-    cache = base / "sample_media"
+    cache = cache_dir() / "sample_media"
     if not (cache / "manifest.json").is_file():
         build(cache)
     return cache
