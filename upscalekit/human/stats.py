@@ -102,8 +102,10 @@ def wilson_interval(successes: float, n: int, *, confidence: float = 0.95) -> Pr
     denom = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denom
     half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Proportion(float(successes), int(n), float(p), float(max(0.0, center - half)),
-                      float(min(1.0, center + half)))
+    # At 0/n (n/n) centre and half-width are equal in exact arithmetic: pin the bound instead of ±1e-17.
+    low = 0.0 if successes == 0 else max(0.0, center - half)
+    high = 1.0 if successes == n else min(1.0, center + half)
+    return Proportion(float(successes), int(n), float(p), float(low), float(high))
 
 
 def votes_for_margin(margin: float = 0.10, *, rate: float = 0.5, confidence: float = 0.95) -> int:
