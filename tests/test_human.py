@@ -492,3 +492,43 @@ def test_abstudy_buttons_write_votes(tmp_path: Path) -> None:
     assert root is not None
     with pytest.raises(KeyError, match="no image of method"):
         ABStudy(store, [Trial(0, "x", "a", "zzz")], images)
+
+
+# -- study media ---------------------------------------------------------------------------------
+class _FakeUpscaler:
+    """Stands in for an upscalekit.models Upscaler: interpolation through upscalekit.resize."""
+
+    def __init__(self, name: str, method: str, off_by_one: bool = False) -> None:
+        self.name, self.scale, self.method, self.off_by_one = name, 4, method, off_by_one
+        self.calls: list[tuple[int, ...]] = []
+
+    def upscale(self, image: np.ndarray, *, outscale: float | None = None) -> np.ndarray:
+        from upscalekit.resize import resize
+
+        self.calls.append(image.shape)
+        h, w = image.shape[:2]
+        return resize(image, size=(h * 4 + self.off_by_one, w * 4), method=self.method)
+
+
+def test_study_media_crops_downscales_and_upscales() -> None:
+    from upscalekit.human import center_crop, contact_sheet, label, study_media
+
+    rng = np.random.default_rng(0)
+    images = {"rgb": rng.random((300, 270, 3)).astype(np.float32),
+              "gray": rng.random((90, 120)).astype(np.float32)}
+    ups = [_FakeUpscaler("nearest", "nearest"), _FakeUpscaler("bicubic", "bicubic", off_by_one=True)]
+    media = study_media(images, ups, lr_size=16, scale=4)
+    assert media.references["rgb"].shape == (64, 64, 3)
+    assert np.array_equal(media.references["rgb"], center_crop(images["rgb"], 64))
+    assert media.references["gray"].shape == (64, 64, 3)  # gray shown as RGB
+    assert media.lr["rgb"].shape == (16, 16, 3) and ups[0].calls == [(16, 16, 3), (16, 16, 3)]
+    for item in images:
+        for m in ("nearest", "bicubic"):
+            assert media.candidates[item][m].shape == media.references[item].shape
+    # nearest ×4 of the LR repeats each LR pixel in a 4×4 block
+    assert np.allclose(media.candidates["rgb"]["nearest"][::4, ::4], media.lr["rgb"], atol=1e-6)
+    assert len(contact_sheet(media).axes) == 2 * 4
+    t = label(pd.DataFrame({"x": [1, 2]}), simulated=True)
+    assert list(t.columns) == ["votes", "x"] and (t["votes"] == "SIMULATED").all()
+    with pytest.raises(ValueError, match="unique"):
+        study_media(images, [ups[0], ups[0]])

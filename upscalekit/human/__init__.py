@@ -2,12 +2,14 @@
 
 Submodules: :mod:`~upscalekit.human.store` (SQLite votes), :mod:`~upscalekit.human.design`
 (which pairs, sides, attention checks), :mod:`~upscalekit.human.stats` (Wilson,
-Bradley–Terry, agreement, metric-vs-human), :mod:`~upscalekit.human.widget` (``ABStudy``)
+Bradley–Terry, agreement, metric-vs-human), :mod:`~upscalekit.human.widget` (``ABStudy``),
+:mod:`~upscalekit.human.media` (reference crops, inputs, every method's output)
 and :mod:`~upscalekit.human.simulate` (a clearly labelled simulated rater for CI).
 Importing this package loads neither ipywidgets nor matplotlib.
 """
 
 from upscalekit.human.design import ATTENTION_METHOD, Trial, all_pairs, attention_image, make_design
+from upscalekit.human.media import StudyMedia, center_crop, contact_sheet, study_media
 from upscalekit.human.simulate import SimulatedRater, simulate_study
 from upscalekit.human.stats import (
     Agreement,
@@ -18,6 +20,7 @@ from upscalekit.human.stats import (
     bradley_terry,
     candidate_scores,
     fleiss_kappa,
+    label,
     method_preference,
     metric_agreement,
     metric_agreement_table,
@@ -43,6 +46,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SchemaError",
     "SimulatedRater",
+    "StudyMedia",
     "Trial",
     "Vote",
     "VoteStore",
@@ -51,7 +55,10 @@ __all__ = [
     "attention_pass_rate",
     "bradley_terry",
     "candidate_scores",
+    "center_crop",
+    "contact_sheet",
     "fleiss_kappa",
+    "label",
     "make_design",
     "method_preference",
     "metric_agreement",
@@ -63,6 +70,7 @@ __all__ = [
     "rater_agreement",
     "read_votes",
     "simulate_study",
+    "study_media",
     "votes_for_margin",
     "wilson_interval",
     "win_matrix",

@@ -37,6 +37,7 @@ __all__ = [
     "bradley_terry",
     "candidate_scores",
     "fleiss_kappa",
+    "label",
     "method_preference",
     "metric_agreement",
     "metric_agreement_table",
@@ -49,6 +50,16 @@ __all__ = [
     "wilson_interval",
     "win_matrix",
 ]
+
+
+def label(table: pd.DataFrame, *, simulated: bool) -> pd.DataFrame:
+    """Copy of ``table`` with a first column ``votes`` saying ``SIMULATED`` or ``real`` on every row.
+
+    Tables built from simulated votes must say so wherever they are shown or exported.
+    """
+    out = table.copy()
+    out.insert(0, "votes", "SIMULATED" if simulated else "real")
+    return out
 
 
 # -- proportions ---------------------------------------------------------------------------------
