@@ -3,7 +3,7 @@
 This module only re-exports the public API; importing it loads no model and no torch.
 """
 
-from upscalekit import degrade, diagnose, metrics, models, samples
+from upscalekit import degrade, diagnose, human, metrics, models, samples
 from upscalekit.io import (
     from_tensor,
     jpeg_roundtrip,
@@ -26,6 +26,7 @@ __all__ = [
     "diagnose",
     "evaluate",
     "from_tensor",
+    "human",
     "jpeg_roundtrip",
     "list_models",
     "load_model",
