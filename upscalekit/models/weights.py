@@ -402,8 +402,11 @@ def restricted_unpickle(source: str | os.PathLike[str] | bytes) -> Any:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
         return _RestrictedUnpickler(io.BytesIO(data)).load()
-    except pickle.UnpicklingError:
-        raise
+    except pickle.UnpicklingError as err:
+        if str(err).startswith("refusing"):
+            raise
+        name = "<bytes>" if isinstance(source, bytes) else str(source)
+        raise ValueError(f"{name}: not a readable pickle (corrupt or truncated?): {err}") from err
     except Exception as err:  # truncated or corrupt
         name = "<bytes>" if isinstance(source, bytes) else str(source)
         raise ValueError(f"{name}: not a readable pickle (corrupt or truncated?): {err}") from err
