@@ -158,8 +158,10 @@ def brisque(image: np.ndarray) -> float:
     --------
     >>> from skimage.data import astronaut
     >>> from upscalekit.io import to_float
-    >>> brisque(to_float(astronaut())[:128, :128]) < 60  # doctest: +SKIP
-    True
+    >>> from upscalekit.resize import resize
+    >>> img = to_float(astronaut())[:128, :128]
+    >>> round(brisque(img), 1), round(brisque(resize(resize(img, scale=0.25), scale=4)), 1)  # blur: worse
+    (40.8, 76.0)
     """
     import cv2
 
