@@ -17,6 +17,7 @@ import numpy as np
 from upscalekit._checks import check_image, unknown_name
 from upscalekit.metrics.consistency import invented_detail, lr_consistency
 from upscalekit.metrics.fullref import psnr, ssim
+from upscalekit.metrics.noref import brisque
 from upscalekit.metrics.perceptual import lpips
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,6 +70,13 @@ def _per(f: Callable[..., float]) -> MetricFn:
     return run
 
 
+def _noref(f: Callable[[np.ndarray], float]) -> MetricFn:
+    def run(ref: np.ndarray | None, cands: list[np.ndarray], lr: np.ndarray | None) -> list[float]:
+        return [float(f(c)) for c in cands]
+
+    return run
+
+
 def _lpips_fn(net: str) -> MetricFn:
     def run(ref: np.ndarray | None, cands: list[np.ndarray], lr: np.ndarray | None) -> list[float]:
         assert ref is not None
@@ -106,6 +114,8 @@ METRICS: dict[str, MetricInfo] = {
                    description="LR consistency: PSNR of the output shrunk back vs the input (dB)"),
         MetricInfo("invented_detail", False, None, (0.0, 1.0), _lr_fn(invented_detail), needs_lr=True,
                    description="RMS of detail beyond bicubic, above the input's Nyquist ([0, 1] units)"),
+        MetricInfo("brisque", False, True, (-_INF, _INF), _noref(brisque),
+                   description="BRISQUE no-reference naturalness (about 0-100 on photos)"),
     )
 }
 
