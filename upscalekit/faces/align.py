@@ -149,17 +149,19 @@ def face_mask(
     hard = np.zeros((size, size), np.float32)
     if shape == "ellipse":
         k = size / 512.0
-        centre, axes = (round(256 * k), round(300 * k)), (round(175 * k), round(220 * k))
+        centre, axes = (round(256 * k), round(290 * k)), (round(175 * k), round(215 * k))
         cv2.ellipse(hard, centre, axes, 0, 0, 360, 1.0, -1)
     elif shape == "square":
         hard[:] = 1.0
     else:
         raise ValueError(f"shape must be 'ellipse' or 'square', got {shape!r}")
     r = max(1, round(erode * size))
-    hard[:r] = hard[-r:] = 0.0
-    hard[:, :r] = hard[:, -r:] = 0.0
-    hard = cv2.erode(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     sigma = max(0.5, blur * size)
+    # keep 3 sigma clear of the square's border so the blurred mask is zero there
+    edge = int(np.ceil(3 * sigma)) + 1
+    hard[:edge] = hard[-edge:] = 0.0
+    hard[:, :edge] = hard[:, -edge:] = 0.0
+    hard = cv2.erode(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     soft = cv2.GaussianBlur(hard, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     soft[soft < 1e-3] = 0.0  # exact zero far from the face: outside pixels are untouched
     soft[soft > 1 - 1e-3] = 1.0
