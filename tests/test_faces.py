@@ -241,6 +241,15 @@ def test_pipeline_orders_with_identity_restorer(astronaut):
     print("identity restorer, bicubic 2x2x vs 4x mean diff:", diff)
     assert diff < 0.02
 
+    class WithOutscale:  # the models' Upscaler interface: one network, any outscale
+        def upscale(self, image: np.ndarray, *, outscale: float = 4) -> np.ndarray:
+            return resize(image, scale=outscale)
+
+    res2 = pipeline_orders(lr, model="identity", upscaler=WithOutscale())
+    np.testing.assert_array_equal(res2["4x-restore"], res["4x-restore"])
+    with pytest.raises(ValueError, match="upscaler"):
+        pipeline_orders(lr, model="identity", upscaler_x2=Bicubic(2))
+
 
 def test_face_invention_scores_rank_smooth_and_blocky(astronaut):
     hr = astronaut[:256, 100:356]
@@ -255,6 +264,22 @@ def test_face_invention_scores_rank_smooth_and_blocky(astronaut):
     assert smooth.plastic_ratio < 0.5 < 1.5 < blocky.plastic_ratio
     assert smooth.skin.sum() > 1000
     assert texture_energy(np.full((16, 16, 3), 0.3, np.float32)) < 1e-12
+
+
+def test_plots_run(astronaut):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from upscalekit.faces import plot_face_invention, plot_faces
+
+    ax = plot_faces(astronaut, detect_faces(astronaut))
+    assert len(ax.patches) == 1
+    hr = astronaut[:256, 100:356]
+    fig = plot_face_invention(face_invention(hr, resize(resize(hr, scale=0.5), scale=2)))
+    assert len(fig.axes) == 5
+    plt.close("all")
 
 
 def test_restore_faces_upscaler_sets_output_size(astronaut):

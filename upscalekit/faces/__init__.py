@@ -21,6 +21,7 @@ from upscalekit.faces.measure import (
     face_invention,
     landmark_displacement,
     plot_face_invention,
+    plot_faces,
     skin_mask,
     texture_energy,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "paste_back",
     "pipeline_orders",
     "plot_face_invention",
+    "plot_faces",
     "prepare_faces",
     "restore_faces",
     "similarity_transform",

@@ -28,6 +28,7 @@ __all__ = [
     "face_invention",
     "landmark_displacement",
     "plot_face_invention",
+    "plot_faces",
     "skin_mask",
     "texture_energy",
 ]
@@ -202,7 +203,7 @@ def face_invention(
         skin = skin_mask(ar)
         tr, mr = texture_energy(ar, skin, full=True)  # type: ignore[misc]
         tc, mc = texture_energy(ac, skin, full=True)  # type: ignore[misc]
-        lp, lp_map = _lpips(ac, ar)
+        lp, lp_map = _lpips(ar, ac)
         px, iod = landmark_displacement(ac, ar)
         ratio = tc / tr if tr > 0 else float("nan")
         out.append(FaceInvention(f, lp, lp_map, px, iod, tr, tc, ratio, mr, mc, skin, ar, ac))
@@ -246,3 +247,27 @@ def plot_face_invention(
             ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def plot_faces(image: np.ndarray, faces: list[Face], *, ax: Any = None) -> Any:
+    """Show an image with each face's box, score and five landmarks. Returns the Axes.
+
+    Examples
+    --------
+    >>> plot_faces(image, detect_faces(image))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(image)
+    colours = ["red", "yellow", "magenta", "lime", "cyan"]
+    for f in faces:
+        x0, y0, x1, y1 = f.box
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="red", lw=1.5))
+        ax.text(x0, y0 - 3, f"{f.score:.3f}", color="red", fontsize=9)
+        ax.scatter(f.landmarks[:, 0], f.landmarks[:, 1], c=colours, s=14)
+    ax.set_title(f"{len(faces)} face(s)")
+    ax.axis("off")
+    return ax

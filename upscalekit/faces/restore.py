@@ -331,16 +331,33 @@ def restore_faces(
     return compose_faces(bg, faces, fidelity=fidelity, color=color)
 
 
+class _AtScale:
+    """An upscaler run at a fixed output factor through its ``outscale=`` option."""
+
+    def __init__(self, upscaler: Any, factor: float) -> None:
+        self.upscaler, self.factor = upscaler, factor
+
+    def upscale(self, image: np.ndarray) -> np.ndarray:
+        return self.upscaler.upscale(image, outscale=self.factor)
+
+
 def pipeline_orders(
     image: np.ndarray,
     *,
     model: str | FaceRestorer | Callable[[np.ndarray], np.ndarray],
-    upscaler_x2: _Upscaler,
-    upscaler_x4: _Upscaler,
+    upscaler: Any = None,
+    upscaler_x2: _Upscaler | None = None,
+    upscaler_x4: _Upscaler | None = None,
     weights: str | os.PathLike[str] | None = None,
     fidelity: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """The pipeline-order experiment: restore faces at the 2× intermediate, or after a direct 4×.
+
+    Parameters
+    ----------
+    upscaler
+        One model run at ``outscale=2`` and ``outscale=4`` (e.g. ``load_model("realesrgan-x4plus")``);
+        or give ``upscaler_x2`` and ``upscaler_x4`` (anything with ``.upscale(image)``).
 
     Returns
     -------
@@ -349,8 +366,13 @@ def pipeline_orders(
 
     Examples
     --------
-    >>> out = pipeline_orders(img, model="identity", upscaler_x2=up2, upscaler_x4=up4)  # doctest: +SKIP
+    >>> up = load_model("realesrgan-x4plus")  # doctest: +SKIP
+    >>> out = pipeline_orders(lr, model="identity", upscaler=up)  # doctest: +SKIP
     """
+    if upscaler is not None:
+        upscaler_x2, upscaler_x4 = _AtScale(upscaler, 2), _AtScale(upscaler, 4)
+    if upscaler_x2 is None or upscaler_x4 is None:
+        raise ValueError("give upscaler= (one model with outscale=) or both upscaler_x2= and upscaler_x4=")
     restorer = load_face_restorer(model, weights=weights)
     mid = restore_faces(upscaler_x2.upscale(image), model=restorer, fidelity=fidelity)
     a = check_image(upscaler_x2.upscale(mid), "upscaler output")
