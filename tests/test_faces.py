@@ -172,6 +172,12 @@ def test_fidelity_zero_is_background_and_blend_is_monotone(astronaut):
     assert d[0] < d[1] < d[2]
     with pytest.raises(ValueError, match="fidelity"):
         compose_faces(bg, faces, fidelity=1.5)
+    # a precomputed background gives the same result as computing it inside
+    bg2, faces2 = prepare_faces(crop, lambda f: np.clip(f * 0.5, 0, 1), background=resize(crop, scale=2))
+    half = compose_faces(bg, faces, fidelity=0.5)
+    np.testing.assert_array_equal(compose_faces(bg2, faces2, fidelity=0.5), half)
+    with pytest.raises(ValueError, match="uniform upscale"):
+        prepare_faces(crop, "identity", background=np.zeros((512, 256, 3), np.float32))
 
 
 def test_restore_path_mechanics_with_random_init_gfpgan(tmp_path, astronaut):

@@ -231,12 +231,22 @@ def prepare_faces(
     scale: float = 1.0,
     threshold: float = 0.5,
     faces: list[Face] | None = None,
+    background: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[RestoredFace]]:
     """Upscale the background and run the restorer on every face (the expensive half).
 
     The restorer sees the face aligned from the *input* (as in the official pipeline: it must not be
     fed the upscaler's invented detail); the blend reference is the same face aligned from the
     upscaled background. Re-blend at any fidelity with :func:`compose_faces`, without re-running.
+    Faces are detected on the larger of the two (tiny faces are found more reliably there).
+
+    Parameters
+    ----------
+    faces
+        Detections on ``image`` (skip detection).
+    background
+        An already upscaled image to paste into (skips ``upscaler``; reuse one expensive upscale for
+        several restorers or fidelity settings).
 
     Returns
     -------
@@ -249,9 +259,16 @@ def prepare_faces(
     """
     image = check_image(image)
     restorer = load_face_restorer(model, weights=weights)
-    bg = _background(image, upscaler, scale)
+    bg = _background(image, upscaler, scale) if background is None else check_image(background, "background")
     s = bg.shape[0] / image.shape[0]
-    found = detect_faces(image, threshold=threshold) if faces is None else faces
+    if abs(bg.shape[1] / image.shape[1] - s) > 0.02 * s:
+        raise ValueError(f"background {bg.shape[:2]} is not a uniform upscale of the image {image.shape[:2]}")
+    if faces is not None:
+        found = faces
+    elif s > 1:
+        found = [f.scaled(1 / s) for f in detect_faces(bg, threshold=threshold)]
+    else:
+        found = detect_faces(image, threshold=threshold)
     mask = face_mask(restorer.size)
     out = []
     for f in found:

@@ -33,9 +33,10 @@ class FidelitySlider:
         scale: float = 1.0,
         fidelity: float = 1.0,
         crop: tuple[slice, slice] | None = None,
+        background: np.ndarray | None = None,
     ) -> None:
         self.background, self.faces = prepare_faces(
-            image, model, weights=weights, upscaler=upscaler, scale=scale
+            image, model, weights=weights, upscaler=upscaler, scale=scale, background=background
         )
         self.fidelity = fidelity
         self.crop = crop
