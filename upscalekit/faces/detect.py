@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from upscalekit._checks import check_image
+from upscalekit._checks import check_image, unknown_name
 
 __all__ = ["Face", "RETINAFACE_SOURCE", "detect_faces", "nms"]
 
@@ -135,7 +135,12 @@ def nms(boxes: np.ndarray, scores: np.ndarray, *, iou: float = 0.4) -> np.ndarra
 
 
 def detect_faces(
-    image: np.ndarray, *, threshold: float = 0.5, nms_iou: float = 0.4, max_side: int | None = 1280
+    image: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    nms_iou: float = 0.4,
+    max_side: int | None = 1280,
+    detector: str = "retinaface",
 ) -> list[Face]:
     """Find faces and their five landmarks.
 
@@ -150,6 +155,9 @@ def detect_faces(
     max_side
         Larger images are downscaled to this longest side for detection (coordinates are
         returned in the input's pixels); ``None`` keeps full resolution.
+    detector
+        ``"retinaface"`` (default) or ``"mtcnn"`` (an independent cascade; its first two stages
+        use their own thresholds 0.6/0.7 and ``threshold`` applies to the last, at least 0.7).
 
     Returns
     -------
@@ -164,6 +172,8 @@ def detect_faces(
     1
     """
     img = check_image(image)
+    if detector not in ("retinaface", "mtcnn"):
+        raise unknown_name("face detector", detector, ["retinaface", "mtcnn"])
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
     if img.ndim == 2:
@@ -179,6 +189,12 @@ def detect_faces(
         factor = max_side / max(h0, w0)
         img = resize(img, size=(max(1, round(h0 * factor)), max(1, round(w0 * factor))), method="area")
     h, w = img.shape[:2]
+    if detector == "mtcnn":
+        from upscalekit.faces.mtcnn import mtcnn_detect
+
+        boxes, scores, pts = mtcnn_detect(img * 255.0, threshold=max(threshold, 0.7))
+        return [Face(tuple(float((v + 0.5) / factor - 0.5) for v in b), float(sc),  # type: ignore[arg-type]
+                     _frozen((p + 0.5) / factor - 0.5)) for b, sc, p in zip(boxes, scores, pts, strict=True)]
     x = img[..., ::-1] * 255.0 - _MEAN_BGR
     x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
     loc, conf, ldm = _session().run(None, {"input": x})
