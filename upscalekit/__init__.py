@@ -3,7 +3,7 @@
 This module only re-exports the public API; importing it loads no model and no torch.
 """
 
-from upscalekit import degrade, diagnose, human, metrics, models, samples
+from upscalekit import degrade, diagnose, faces, human, metrics, models, samples
 from upscalekit.io import (
     from_tensor,
     jpeg_roundtrip,
@@ -25,6 +25,7 @@ __all__ = [
     "degrade",
     "diagnose",
     "evaluate",
+    "faces",
     "from_tensor",
     "human",
     "jpeg_roundtrip",
