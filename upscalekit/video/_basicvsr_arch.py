@@ -71,7 +71,9 @@ class SpyNet(nn.Module):
 
     def forward(self, ref: torch.Tensor, supp: torch.Tensor) -> torch.Tensor:
         h, w = ref.shape[2:]
-        hf, wf = math.ceil(h / 32) * 32, math.ceil(w / 32) * 32
+        # BasicSR rounds up to a multiple of 32; its 6-level pyramid also needs at least 64 px, which
+        # BasicSR leaves to the caller (it crashes below that), so small frames are resized up to 64.
+        hf, wf = max(64, math.ceil(h / 32) * 32), max(64, math.ceil(w / 32) * 32)
         ref = F.interpolate(ref, size=(hf, wf), mode="bilinear", align_corners=False)
         supp = F.interpolate(supp, size=(hf, wf), mode="bilinear", align_corners=False)
         flow = F.interpolate(self._process(ref, supp), size=(h, w), mode="bilinear", align_corners=False)

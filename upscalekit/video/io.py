@@ -112,7 +112,11 @@ def _open(path: str | os.PathLike[str]):  # noqa: ANN202 - av.container.InputCon
         ) from err
     if not container.streams.video:
         container.close()
-        raise ValueError(f"{path}: has no video stream (audio-only or data file)")
+        raise VideoReadError(
+            f"{path}: has no readable video stream (an audio-only file, or a video truncated inside its "
+            "header): no frame could be read, stopped at frame 0",
+            frames=[], timestamps=[], frame_index=0,
+        )
     return container
 
 
@@ -145,16 +149,27 @@ def iter_video(
     i = 0
     try:
         with tqdm(total=total, desc=Path(path).name, unit="frame", disable=not progress) as bar:
+            failure: Exception | None = None
             try:
-                for frame in container.decode(stream):
-                    yield to_float(frame.to_ndarray(format="rgb24")), _frame_time(frame, stream, i, fps)
-                    i += 1
-                    bar.update(1)
+                for packet in container.demux(stream):
+                    for frame in packet.decode():  # the flush packet at the end drains the decoder
+                        yield to_float(frame.to_ndarray(format="rgb24")), _frame_time(frame, stream, i, fps)
+                        i += 1
+                        bar.update(1)
             except av.error.FFmpegError as err:
+                failure = err
+            if failure is not None:
+                # The decoder holds a few frames (B-frame reordering): recover them before reporting.
+                try:
+                    for frame in stream.codec_context.decode(None):
+                        yield to_float(frame.to_ndarray(format="rgb24")), _frame_time(frame, stream, i, fps)
+                        i += 1
+                except av.error.FFmpegError:
+                    pass
                 raise VideoReadError(
-                    f"{path}: decoding failed at frame {i} ({err}); frames 0..{i - 1} were read",
+                    f"{path}: decoding failed at frame {i} ({failure}); frames 0..{i - 1} were read",
                     frames=[], timestamps=[], frame_index=i,
-                ) from err
+                ) from failure
     finally:
         container.close()
 
