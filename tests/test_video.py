@@ -315,3 +315,24 @@ def test_truncated_file_keeps_frames_and_names_the_frame(tmp_path: Path, pan: ob
     cut.write_bytes(data[:200])
     with pytest.raises(VideoReadError, match="frame 0"):
         read_video(cut, progress=False)
+
+
+# --- viewer helpers ------------------------------------------------------------------------------
+
+
+def test_side_by_side_and_export(tmp_path: Path, pan: object) -> None:
+    from upscalekit.video.widget import ClipViewer, overlay_heat, side_by_side, write_side_by_side
+
+    arms = {"input": pan.lr, "gt": pan.hr}
+    row = side_by_side(arms, 3, heat={"gt": np.ones(pan.hr[0].shape[:2], np.float32)})
+    h, w = pan.hr[0].shape[:2]
+    assert row.shape == (h, 2 * w + 4, 3)
+    assert np.array_equal(row[:, :w], resize(pan.lr[3], size=(h, w), method="nearest"))
+    assert row[:, -w:, 0].mean() > row[:, -w:, 1].mean()  # red overlay
+    assert overlay_heat(pan.hr[0], np.zeros((h, w), np.float32)).shape == (h, w, 3)
+    with pytest.raises(IndexError):
+        side_by_side(arms, 99)
+    v = read_video(write_side_by_side(tmp_path / "s.mp4", arms, 24), progress=False)
+    assert len(v) == len(pan.hr) and v.size == (h, 2 * w + 4)
+    viewer = ClipViewer({"gt": pan.hr, "noisy": _noisy(pan.hr, 0.05)}, smooth_arm="noisy")
+    assert viewer.panel(2, 0.5, False).shape == (h, 3 * w + 8, 3)

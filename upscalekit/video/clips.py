@@ -86,24 +86,24 @@ class Clip:
 
 
 def load_photo(name: str) -> np.ndarray:
-    """A real sample photo as HWC float32 RGB: ``upscalekit.samples`` when present, else scikit-image.
+    """A real photo as HWC float32 RGB: scikit-image's full-size originals, else ``upscalekit.samples``.
 
     Examples
     --------
     >>> load_photo("astronaut").shape
     (512, 512, 3)
     """
-    try:
-        from upscalekit import samples  # lands with the samples helper
-
-        return check_image(samples.load(name).image)
-    except (ImportError, AttributeError):
-        pass
     import skimage.data
 
-    if name not in _SKIMAGE_PHOTOS:
-        raise unknown_name("sample photo", name, _SKIMAGE_PHOTOS)
-    img = np.asarray(getattr(skimage.data, name)())
+    # Full-resolution scikit-image photos first: the virtual camera needs room to move.
+    if name in _SKIMAGE_PHOTOS:
+        img = np.asarray(getattr(skimage.data, name)())
+    else:
+        try:
+            from upscalekit import samples
+        except ImportError:
+            raise unknown_name("sample photo", name, _SKIMAGE_PHOTOS) from None
+        return check_image(samples.load(name).image)[..., :3]
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     return np.ascontiguousarray(img[..., :3].astype(np.float32) / 255.0)
