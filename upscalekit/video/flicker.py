@@ -28,6 +28,7 @@ from upscalekit.video.flow import Flows, compute_flows, estimate_flow, warp
 __all__ = [
     "TemporalScore",
     "WarpingError",
+    "consecutive_lpips",
     "flicker_heatmap",
     "flows_for",
     "tlp",
@@ -236,8 +237,27 @@ def tof(frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, crop_border: 
     return TemporalScore(float(arr.mean()), arr)
 
 
+def consecutive_lpips(frames: Sequence[np.ndarray], *, net: str = "alex") -> np.ndarray:
+    """``LPIPS(frames[t-1], frames[t])`` for t = 1…T-1 (the perceptual change per frame).
+
+    Raises
+    ------
+    ImportError
+        ``upscalekit.metrics`` (LPIPS) is not available.
+    """
+    try:
+        from upscalekit.metrics import lpips
+    except ImportError as err:  # the metrics module lands separately
+        raise ImportError("tLP needs upscalekit.metrics.lpips, which is not installed in this build") from err
+    return np.asarray([float(lpips(frames[t - 1], frames[t], net=net)) for t in range(1, len(frames))])
+
+
 def tlp(
-    frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, net: str = "alex"
+    frames: Sequence[np.ndarray],
+    gt: Sequence[np.ndarray],
+    *,
+    net: str = "alex",
+    gt_distances: np.ndarray | None = None,
 ) -> TemporalScore:
     """tLP (TecoGAN): ``|LPIPS(out[t-1], out[t]) − LPIPS(gt[t-1], gt[t])|`` ×100.
 
@@ -249,21 +269,17 @@ def tlp(
     ImportError
         ``upscalekit.metrics`` (LPIPS) is not available.
 
+    ``gt_distances`` (from :func:`consecutive_lpips` on ``gt``) saves recomputing the ground
+    truth's side when several outputs are compared.
+
     Examples
     --------
     >>> tlp(out_frames, gt_frames).mean  # doctest: +SKIP
     0.73
     """
-    try:
-        from upscalekit.metrics import lpips
-    except ImportError as err:  # the metrics module lands separately
-        raise ImportError("tLP needs upscalekit.metrics.lpips, which is not installed in this build") from err
-
     _check_gt(frames, gt)
-    per = []
-    for t in range(1, len(frames)):
-        d_out = lpips(frames[t - 1], frames[t], net=net)
-        d_gt = lpips(gt[t - 1], gt[t], net=net)
-        per.append(abs(float(d_out) - float(d_gt)) * 100.0)
+    d_out = consecutive_lpips(frames, net=net)
+    d_gt = gt_distances if gt_distances is not None else consecutive_lpips(gt, net=net)
+    per = np.abs(d_out - np.asarray(d_gt)) * 100.0
     arr = np.asarray(per)
     return TemporalScore(float(arr.mean()), arr)

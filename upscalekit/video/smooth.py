@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from upscalekit.video.flicker import flows_for, tlp, tof, warping_error
+from upscalekit.video.flicker import consecutive_lpips, flows_for, tlp, tof, warping_error
 from upscalekit.video.flow import Flows, warp
 
 __all__ = ["clip_fidelity", "compare_arms", "sharpness", "smoothing_tradeoff", "temporal_smooth"]
@@ -192,15 +192,18 @@ def compare_arms(
     import pandas as pd
 
     fl = flows_for(gt, reference=reference if reference is not None else gt, flow=flow)
+    gt_d = None
+    if temporal and lpips:
+        try:
+            gt_d = consecutive_lpips(gt)
+        except ImportError:
+            gt_d = None
     rows = []
     for name, frames in {"ground truth": gt, **arms}.items():
         row: dict[str, object] = {"arm": name, "warping_error": warping_error(frames, flows=fl).mean}
         if temporal:
             row["tOF"] = tof(frames, gt).mean
-            try:
-                row["tLPx100"] = tlp(frames, gt).mean if lpips else float("nan")
-            except ImportError:
-                row["tLPx100"] = float("nan")
+            row["tLPx100"] = tlp(frames, gt, gt_distances=gt_d).mean if gt_d is not None else float("nan")
         row |= clip_fidelity(frames, gt, lpips=lpips)
         rows.append(row)
     return pd.DataFrame(rows).set_index("arm")
