@@ -100,6 +100,9 @@ def save_checkpoint(model: torch.nn.Module | TrainedUpscaler, path: str | os.Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in module.state_dict().items()}
     save_file(sd, str(path), metadata={"format": _FORMAT})
+    umask = os.umask(0)  # safetensors writes 0600; give the file what a plain open() would
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
     info = {"format": _FORMAT, "scale": int(module.scale), "params": count_params(module), **meta}
     _sidecar(path).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
@@ -147,7 +150,7 @@ def load_trained(name: str) -> TrainedUpscaler:
     Examples
     --------
     >>> load_trained("compact-x4-l1-perceptual-gan").meta["config"]["loss"]["gan"]
-    0.1
+    1.0
     """
     if Path(name).suffix == ".safetensors":
         return load_checkpoint(name)
