@@ -109,7 +109,7 @@ def plot_perception_distortion(summary: pd.DataFrame, *, ax: Axes | None = None)
         ax.scatter(row["lpips"], row["psnr"], s=40)
         ax.annotate(str(name), (row["lpips"], row["psnr"]), textcoords="offset points", xytext=(5, 4),
                     fontsize="small")
-    ax.set(xlabel="LPIPS (AlexNet) → worse perceptual similarity", ylabel="PSNR (dB) ↑ less distortion",
+    ax.set(xlabel="LPIPS, AlexNet (axis reversed: more similar →)", ylabel="PSNR (dB), less distortion ↑",
            title="perception–distortion trade-off")
     ax.invert_xaxis()  # better on both axes is up and to the right
     return ax
