@@ -160,7 +160,7 @@ def denoise(image: np.ndarray, *, method: str = "tv", strength: float = 0.08) ->
 
         from upscalekit.io import to_float, to_uint
 
-        u8 = to_uint(np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb[..., :3], np.uint8)
+        u8 = to_uint(np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb[..., :3], 8)
         h = float(strength) * 255.0
         out = to_float(cv2.fastNlMeansDenoisingColored(np.ascontiguousarray(u8), None, h, h, 5, 15))
         if rgb.shape[2] == 1:
