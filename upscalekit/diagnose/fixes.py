@@ -45,6 +45,8 @@ def apply_strength(lr: np.ndarray, sr: np.ndarray, strength: float) -> np.ndarra
         raise ValueError(f"strength must be a finite number, got {strength!r}")
     if lr.ndim != sr.ndim:
         raise ValueError(f"lr and sr must have the same channel layout, got {lr.shape} and {sr.shape}")
+    if strength == 1.0:  # exactly the output (the blend would round)
+        return np.clip(sr, 0.0, 1.0).astype(np.float32)
     base = _base(lr, sr.shape[:2], clip=False)
     return np.clip(base + np.float32(strength) * (sr - base), 0.0, 1.0).astype(np.float32)
 
