@@ -215,3 +215,35 @@ def test_explore_and_explorer_widget() -> None:
     assert "flagged" not in caption.value
     with pytest.raises(ValueError, match="empty"):
         DiagnoseExplorer({})
+
+
+# --- diagnose your own image -------------------------------------------------------------------------
+def test_diagnose_files_with_a_model_or_an_sr_file(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from upscalekit.io import write_image
+
+    tmp = Path(str(tmp_path))
+    lr = _rand((40, 56, 3))
+    write_image(tmp / "lr.png", lr)
+    rep = S.diagnose_files(tmp / "lr.png", model="bicubic", max_side=32)
+    assert rep.scale == 4 and rep.sr.shape == (128, 128, 3)  # central 32×32 crop (multiples of 8)
+    sr = resize(lr, scale=2, method="nearest")
+    write_image(tmp / "sr.png", sr)
+    rep = S.diagnose_files(tmp / "lr.png", tmp / "sr.png", max_side=32)
+    y, x = (40 - 32) // 2 // 8 * 8, (56 - 32) // 2 // 8 * 8
+    assert rep.scale == 2 and np.allclose(rep.sr, sr[2 * y:2 * y + 64, 2 * x:2 * x + 64], atol=1 / 255)
+    assert S.center_crop(lr, 32).shape == (32, 32, 3)
+    write_image(tmp / "odd.png", _rand((30, 30, 3)))
+    with pytest.raises(ValueError, match="integer factor"):
+        S.diagnose_files(tmp / "lr.png", tmp / "odd.png")
+
+
+def test_plot_fix_titles_carry_the_scores() -> None:
+    import matplotlib.pyplot as plt
+
+    m = S.measure_fix("tile_seams")
+    fig = S.plot_fix(m, opacity=0.5)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert f"{m.score_before:.3g}" in titles[1] and f"{m.score_after:.3g}" in titles[2]
+    plt.close(fig)

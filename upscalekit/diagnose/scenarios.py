@@ -28,12 +28,15 @@ from upscalekit.diagnose._common import Finding
 from upscalekit.diagnose.report import DETECTORS, Report, diagnose
 
 if TYPE_CHECKING:  # pragma: no cover
+    import os
+
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from upscalekit.models import Upscaler
 
-__all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "fix_table", "measure_fix", "names",
-           "reproduce"]
+__all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "center_crop", "diagnose_files", "fix_table",
+           "measure_fix", "names", "plot_fix", "reproduce"]
 
 
 @dataclass(frozen=True)
@@ -397,3 +400,93 @@ def fix_table(measurements: list[FixMeasurement]) -> pd.DataFrame:
          "flagged after": m.after.finding.flagged, "fix": RECIPES[m.name].fix}
         for m in measurements
     ])
+
+
+def plot_fix(measurement: FixMeasurement, *, opacity: float = 0.6, size: float = 3.2) -> Figure:
+    """Input, output before the fix and after it, each with the detector's heatmap; scores in the titles.
+
+    Examples
+    --------
+    >>> fig = plot_fix(measure_fix("haloing"))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    from upscalekit.diagnose.report import overlay
+    from upscalekit.resize import resize
+
+    b, a = measurement.before, measurement.after
+    fig, axes = plt.subplots(1, 3, figsize=(3 * size, size + 0.5))
+    axes[0].imshow(resize(b.lr, size=b.sr.shape[:2], method="nearest"), interpolation="nearest")
+    axes[0].set_title(f"input {b.lr.shape[1]}×{b.lr.shape[0]} (nearest)", fontsize=9)
+    for ax, sc, tag in ((axes[1], b, "before"), (axes[2], a, "after fix")):
+        f = sc.finding
+        ax.imshow(overlay(sc.sr, f.heatmap, opacity=opacity), interpolation="nearest")
+        ax.set_title(f"{tag}: {f.name} {f.score:.3g}{' ⚠' if f.flagged else ''}", fontsize=9,
+                     color="crimson" if f.flagged else "black")
+    for ax in axes:
+        ax.axis("off")
+    fig.suptitle(RECIPES[measurement.name].title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def center_crop(image: np.ndarray, max_side: int, *, multiple: int = 8) -> np.ndarray:
+    """The central crop of at most ``max_side`` pixels a side, sides a multiple of ``multiple``.
+
+    Keeps CPU runs short, and a multiple of 8 keeps a JPEG's block grid at the crop's corner.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> center_crop(np.zeros((100, 50, 3), np.float32), 64).shape
+    (64, 48, 3)
+    """
+    h, w = image.shape[:2]
+    ch = max(multiple, min(h, max_side) // multiple * multiple) if h >= multiple else h
+    cw = max(multiple, min(w, max_side) // multiple * multiple) if w >= multiple else w
+    y, x = (h - ch) // 2 // multiple * multiple, (w - cw) // 2 // multiple * multiple
+    return np.ascontiguousarray(image[y:y + ch, x:x + cw])
+
+
+def diagnose_files(
+    image_path: str | os.PathLike[str],
+    sr_path: str | os.PathLike[str] | None = None,
+    *,
+    model: str | Upscaler = "realesr-animevideov3-x4",
+    max_side: int | None = 96,
+) -> Report:
+    """Diagnose your own image: the input file, and its upscaled version or a model to make one.
+
+    Parameters
+    ----------
+    image_path
+        The low-resolution input.
+    sr_path
+        Its upscaled version (any integer factor). ``None``: upscale the input with ``model``.
+    model
+        Registry name or :class:`~upscalekit.models.Upscaler` used when ``sr_path`` is None.
+    max_side
+        Analyse only the central crop of the input this large (LR pixels; the matching SR region
+        is taken), so a CPU run stays short. ``None``: the whole image.
+
+    Examples
+    --------
+    >>> diagnose_files("photo.png", model="realesrgan-x4plus")  # doctest: +SKIP
+    """
+    from upscalekit.diagnose._common import integer_scale
+    from upscalekit.io import read_image
+
+    lr_full = read_image(image_path)
+    if sr_path is None:
+        lr = center_crop(lr_full, max_side) if max_side else lr_full
+        up = _model(model) if isinstance(model, str) else model
+        return diagnose(lr, _run(up, lr, tile=None))
+    sr_full = read_image(sr_path)
+    s = integer_scale(lr_full.shape, sr_full.shape)
+    if not max_side:
+        return diagnose(lr_full, sr_full)
+    h, w = lr_full.shape[:2]
+    lr = center_crop(lr_full, max_side)
+    ch, cw = lr.shape[:2]
+    y, x = (h - ch) // 2 // 8 * 8, (w - cw) // 2 // 8 * 8
+    return diagnose(lr, np.ascontiguousarray(sr_full[s * y:s * (y + ch), s * x:s * (x + cw)]))
