@@ -33,7 +33,7 @@ def _flags(f: object) -> str:
 # --- noise ---------------------------------------------------------------------------------------------
 def test_noise_real_esrgan_removes_it_realsr_amplifies_it_denoise_first_fixes_it() -> None:
     noisy = S._noisy_input()
-    x4plus = S._model("realesrgan-x4plus")
+    x4plus = S.cached_model("realesrgan-x4plus")
     f_re = noise_amplification(noisy, S._run(x4plus, noisy, tile=None))
     m = S.measure_fix("noise_amplification")
     b, a = m.before.finding, m.after.finding
@@ -51,7 +51,7 @@ def test_noise_real_esrgan_removes_it_realsr_amplifies_it_denoise_first_fixes_it
 def test_jpeg_q20_blocks_hardened_by_realsr_removed_by_real_esrgan() -> None:
     m = S.measure_fix("jpeg_blocks")
     lr = m.before.lr
-    f_re = jpeg_blocks(lr, S._run(S._model("realesrgan-x4plus"), lr, tile=None))
+    f_re = jpeg_blocks(lr, S._run(S.cached_model("realesrgan-x4plus"), lr, tile=None))
     b, a = m.before.finding, m.after.finding
     print(f"\nJPEG q={S.JPEG_QUALITY}: input blockiness {b.details['input_blockiness']:.3f}; SR block-edge "
           f"ratio vs bicubic's {b.details['base_block_ratio']:.3f}: "
@@ -80,7 +80,7 @@ def test_tiling_without_overlap_seams_at_true_tile_size_feathered_none() -> None
 # --- halos ---------------------------------------------------------------------------------------------
 def test_halo_score_rises_with_strength_on_real_esrgan() -> None:
     lr, _ = S._sample("camera", *S.HALO_CROP)
-    raw = S._run(S._model("realesrgan-x4plus"), lr, tile=None)
+    raw = S._run(S.cached_model("realesrgan-x4plus"), lr, tile=None)
     strengths = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
     found = [haloing(lr, apply_strength(lr, raw, a)) for a in strengths]
     print("\nhalo score by strength (Real-ESRGAN x4plus, camera): "
@@ -91,7 +91,7 @@ def test_halo_score_rises_with_strength_on_real_esrgan() -> None:
 
 
 def test_apply_strength_matches_the_upscalers_own_blend() -> None:
-    up = S._model("realesr-animevideov3-x4")
+    up = S.cached_model("realesr-animevideov3-x4")
     lr, _ = S._sample("camera", 0, 0, 24, 24)
     raw = up.upscale(lr, tile=None)
     for a in (0.0, 0.5, 2.0):

@@ -35,8 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from upscalekit.models import Upscaler
 
-__all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "center_crop", "diagnose_files", "fix_table",
-           "measure_fix", "names", "plot_fix", "reproduce"]
+__all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "cached_model", "center_crop", "diagnose_files",
+           "fix_table", "measure_fix", "names", "plot_fix", "reproduce"]
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,14 @@ class FixMeasurement:
 
 # --- model runs, memoized ------------------------------------------------------------------------------
 @lru_cache(maxsize=6)
-def _model(name: str) -> Upscaler:
+def cached_model(name: str) -> Upscaler:
+    """``load_model(name)``, loaded once per process (the RRDB models take seconds to load on a CPU).
+
+    Examples
+    --------
+    >>> cached_model("bicubic") is cached_model("bicubic")
+    True
+    """
     from upscalekit.models import load_model
 
     return load_model(name, progress=False)
@@ -285,7 +292,7 @@ def _two_pass(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarr
     s = samples.load("chelsea")
     lr = np.ascontiguousarray(s.lr)
     if fix:
-        x2 = _model(up.name.replace("-x4", "-x2")) if up.name.endswith("-x4") else up
+        x2 = cached_model(up.name.replace("-x4", "-x2")) if up.name.endswith("-x4") else up
         sr = _run(x2, _run(x2, lr, tile=None), tile=None)
         if sr.shape[0] != 4 * lr.shape[0]:
             raise ValueError(f"two passes of {x2.name} gave {sr.shape[0] / lr.shape[0]:g}×, not 4×")
@@ -370,7 +377,7 @@ def reproduce(name: str, *, fix: bool = False, upscaler: Upscaler | None = None)
     if name not in RECIPES:
         raise unknown_name("scenario", name, RECIPES)
     recipe = RECIPES[name]
-    up = upscaler if upscaler is not None else _model(recipe.model)
+    up = upscaler if upscaler is not None else cached_model(recipe.model)
     lr, sr, ref, expl = _BUILDERS[name](up, fix)
     finding = DETECTORS[recipe.detector](lr, sr, reference=ref)
     return Scenario(name, lr, sr, ref, recipe.detector, expl, fix, finding)
@@ -479,7 +486,7 @@ def diagnose_files(
     lr_full = read_image(image_path)
     if sr_path is None:
         lr = center_crop(lr_full, max_side) if max_side else lr_full
-        up = _model(model) if isinstance(model, str) else model
+        up = cached_model(model) if isinstance(model, str) else model
         return diagnose(lr, _run(up, lr, tile=None))
     sr_full = read_image(sr_path)
     s = integer_scale(lr_full.shape, sr_full.shape)
