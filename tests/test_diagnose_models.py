@@ -111,8 +111,12 @@ def test_scenario_fix_lowers_the_score(name: str) -> None:
           f"{m.after.explanation}")
     assert m.before.sr.shape == m.after.sr.shape
     assert m.improved, (m.score_before, m.score_after)
-    if name in ("text_warping", "haloing"):
+    if name == "haloing":
         assert m.before.finding.flagged and not m.after.finding.flagged
+    if name == "text_warping":
+        # Before sits just at the detector's threshold (0.035 vs 0.0352 measured), so assert the size
+        # of the drop rather than a flag that a last-digit change would flip.
+        assert not m.after.finding.flagged and m.score_after < 0.1 * m.score_before
 
 
 def test_fix_table_and_unknown_scenario() -> None:
