@@ -152,7 +152,7 @@ def free_memory(device: str | torch.device) -> int:
 
 def auto_tile(
     height: int, width: int, *, bytes_per_pixel: float, device: str | torch.device, fraction: float = 0.25,
-    multiple: int = 8,
+    multiple: int = 8, minimum: int = 64,
 ) -> int | None:
     """Largest square tile whose activations fit in ``fraction`` of free memory (``None``: no tiling needed).
 
@@ -170,4 +170,4 @@ def auto_tile(
     if height * width <= max_pixels:
         return None
     side = int(math.sqrt(max_pixels)) // multiple * multiple
-    return max(side, 64)
+    return max(side, minimum)
