@@ -1,0 +1,188 @@
+"""Side-by-side frames with flicker overlays, an MP4 export, and a notebook viewer with sliders.
+
+The viewer's callbacks only call the pure functions here (``side_by_side``,
+``overlay_heat``) and :func:`~upscalekit.video.smooth.temporal_smooth`, which are tested.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from upscalekit.resize import resize
+
+__all__ = ["ClipViewer", "overlay_heat", "side_by_side", "write_side_by_side"]
+
+
+def overlay_heat(frame: np.ndarray, heat: np.ndarray, *, alpha: float = 0.6) -> np.ndarray:
+    """Tint ``frame`` red where ``heat`` (H×W in [0, 1]) is high; the frame is dimmed to gray elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> overlay_heat(np.zeros((4, 4, 3), np.float32), np.ones((4, 4), np.float32))[0, 0].tolist()
+    [0.6000000238418579, 0.0, 0.0]
+    """
+    if heat.shape != frame.shape[:2]:
+        heat = resize(heat.astype(np.float32), size=frame.shape[:2], method="bilinear")
+    gray = frame[..., :3].mean(-1, keepdims=True) * np.ones(3, np.float32)
+    red = np.array([1.0, 0.0, 0.0], np.float32)
+    a = (alpha * np.clip(heat, 0, 1))[..., None]
+    return np.clip(gray * (1 - a) + red * a, 0, 1).astype(np.float32)
+
+
+def side_by_side(
+    arms: Mapping[str, Sequence[np.ndarray]],
+    t: int,
+    *,
+    heat: Mapping[str, np.ndarray] | None = None,
+    gap: int = 4,
+) -> np.ndarray:
+    """Frame ``t`` of every arm in a row (smaller frames upscaled with nearest, so pixels stay visible).
+
+    ``heat`` maps arm names to flicker heatmaps to overlay with :func:`overlay_heat`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row = side_by_side({"a": [np.zeros((8, 8, 3), np.float32)], "b": [np.ones((8, 8, 3), np.float32)]}, 0)
+    >>> row.shape
+    (8, 20, 3)
+    """
+    if not arms:
+        raise ValueError("no arms to show")
+    h = max(frames[0].shape[0] for frames in arms.values())
+    tiles = []
+    for name, frames in arms.items():
+        if not 0 <= t < len(frames):
+            raise IndexError(f"frame {t} out of range for {name!r} ({len(frames)} frames)")
+        f = np.asarray(frames[t], np.float32)[..., :3]
+        if f.shape[0] != h:
+            f = resize(f, size=(h, round(f.shape[1] * h / f.shape[0])), method="nearest")
+        if heat is not None and name in heat:
+            f = overlay_heat(f, heat[name])
+        tiles.append(f)
+        tiles.append(np.ones((h, gap, 3), np.float32))
+    return np.concatenate(tiles[:-1], axis=1)
+
+
+def write_side_by_side(
+    path: str | os.PathLike[str],
+    arms: Mapping[str, Sequence[np.ndarray]],
+    fps: float = 24,
+    *,
+    heat: Mapping[str, np.ndarray] | None = None,
+    crf: int = 18,
+) -> Path:
+    """Write an MP4 with all arms side by side (see :func:`side_by_side`).
+
+    Examples
+    --------
+    >>> write_side_by_side("compare.mp4", {"bicubic": bic, "BasicVSR": vsr}, 24)  # doctest: +SKIP
+    """
+    import warnings
+
+    from upscalekit.video.io import write_video
+
+    n = min(len(f) for f in arms.values())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*even sizes.*")  # padding one pixel is harmless here
+        return write_video(path, (side_by_side(arms, t, heat=heat) for t in range(n)), fps, crf=crf)
+
+
+class ClipViewer:
+    """Notebook viewer: frame slider, smoothing-strength slider, heatmap toggle, per-frame flicker curve.
+
+    Parameters
+    ----------
+    arms
+        Name → frames, all arms the same length (an LR input is shown enlarged).
+    smooth_arm
+        Name of the arm that the strength slider smooths (shown as ``"<name> + smoothing"``).
+    flows
+        Flows for smoothing and flicker (e.g. ``compute_flows(clip.lr)``; any size).
+    heat
+        Name → flicker heatmap, overlaid when the toggle is on.
+    curves
+        Name → per-frame flicker values (e.g. ``warping_error(...).per_frame``), plotted under the frames.
+
+    Examples
+    --------
+    >>> ClipViewer({"input": clip.lr, "GAN": gan}, smooth_arm="GAN", flows=flows)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        arms: Mapping[str, Sequence[np.ndarray]],
+        *,
+        smooth_arm: str | None = None,
+        flows: Any = None,
+        heat: Mapping[str, np.ndarray] | None = None,
+        curves: Mapping[str, np.ndarray] | None = None,
+        strength: float = 0.5,
+    ) -> None:
+        if smooth_arm is not None and smooth_arm not in arms:
+            raise KeyError(f"smooth_arm {smooth_arm!r} is not one of the arms {list(arms)}")
+        self.arms = dict(arms)
+        self.smooth_arm = smooth_arm
+        self.flows = flows
+        self.heat = dict(heat or {})
+        self.curves = dict(curves or {})
+        self.strength = strength
+        self.n = min(len(f) for f in self.arms.values())
+        self._smoothed: list[np.ndarray] | None = None
+
+    def smoothed(self, strength: float) -> list[np.ndarray]:
+        """The smoothed arm at ``strength`` (recomputed when the slider moves)."""
+        from upscalekit.video.smooth import temporal_smooth
+
+        assert self.smooth_arm is not None
+        return temporal_smooth(self.arms[self.smooth_arm], strength=strength, flows=self.flows)
+
+    def panel(self, t: int, strength: float, show_heat: bool) -> np.ndarray:
+        """The image shown for frame ``t``."""
+        arms = dict(self.arms)
+        if self.smooth_arm is not None:
+            if self._smoothed is None or strength != self.strength:
+                self._smoothed, self.strength = self.smoothed(strength), strength
+            arms[f"{self.smooth_arm} + smoothing {strength:.2f}"] = self._smoothed
+        return side_by_side(arms, t, heat=self.heat if show_heat else None)
+
+    def _ipython_display_(self) -> None:
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        frame = w.IntSlider(0, 0, self.n - 1, description="frame", continuous_update=False)
+        strength = w.FloatSlider(self.strength, min=0.0, max=0.95, step=0.05, description="smoothing",
+                                 continuous_update=False, disabled=self.smooth_arm is None)
+        show_heat = w.Checkbox(False, description="flicker heatmap")
+        out = w.Output()
+        names = list(self.arms) + ([f"{self.smooth_arm} + smoothing"] if self.smooth_arm else [])
+
+        def draw(*_: Any) -> None:
+            img = self.panel(frame.value, strength.value, show_heat.value)
+            with out:
+                out.clear_output(wait=True)
+                fig, (ax, bx) = plt.subplots(2, 1, figsize=(3 * len(names), 5.5),
+                                             gridspec_kw={"height_ratios": [3, 1]})
+                ax.imshow(img, interpolation="nearest")
+                ax.set_title("   |   ".join(names), fontsize=9)
+                ax.axis("off")
+                for name, curve in self.curves.items():
+                    bx.plot(np.arange(len(curve)) + 0.5, curve, label=name)
+                bx.axvline(frame.value, color="k", lw=0.8)
+                bx.set_xlabel("frame")
+                bx.set_ylabel("warping error")
+                if self.curves:
+                    bx.legend(fontsize=7)
+                plt.show()
+
+        for widget in (frame, strength, show_heat):
+            widget.observe(draw, names="value")
+        draw()
+        display(w.VBox([w.HBox([frame, strength, show_heat]), out]))
