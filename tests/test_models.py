@@ -247,6 +247,17 @@ def test_tiled_matches_untiled(compact: Upscaler, photo: np.ndarray) -> None:
     assert naive > 10 * err
 
 
+def test_auto_tile_sizes_from_memory() -> None:
+    from upscalekit.models.tiling import auto_tile, free_memory
+
+    free = free_memory("cpu")
+    assert free > 0
+    assert auto_tile(64, 64, bytes_per_pixel=1e3, device="cpu") is None
+    # pretend each pixel needs 1/1000 of the budget: the tile holds ~1000 pixels, floored to the minimum
+    side = auto_tile(4096, 4096, bytes_per_pixel=free * 0.25 / 1000, device="cpu", minimum=16)
+    assert side is not None and 16 <= side <= 32 and side % 8 == 0
+
+
 def test_auto_tile_runs_untiled_for_small_images(compact: Upscaler, photo: np.ndarray) -> None:
     x = photo[:24, :24]
     np.testing.assert_array_equal(compact.upscale(x), compact.upscale(x, tile=None))
