@@ -27,6 +27,7 @@ import numpy as np
 from upscalekit._checks import check_image, unknown_name
 from upscalekit.faces.align import AlignedFace, align_face, color_match, face_mask, paste_back
 from upscalekit.faces.detect import Face, detect_faces
+from upscalekit.models.registry import get_info
 from upscalekit.models.weights import WeightSpec, resolve
 
 __all__ = [
@@ -42,15 +43,7 @@ __all__ = [
 
 #: Known face restorers and their official weight files (no registry package ships them).
 FACE_MODELS: dict[str, WeightSpec] = {
-    "gfpgan-v1.3": WeightSpec(
-        "GFPGANv1.3.pth", url="https://github.com/TencentARC/GFPGAN/releases/download/v1.3.0/GFPGANv1.3.pth"
-    ),
-    "gfpgan-v1.4": WeightSpec(
-        "GFPGANv1.4.pth", url="https://github.com/TencentARC/GFPGAN/releases/download/v1.3.4/GFPGANv1.4.pth"
-    ),
-    "restoreformer": WeightSpec(
-        "RestoreFormer.pth", url="https://github.com/TencentARC/GFPGAN/releases/download/v1.3.0/RestoreFormer.pth"
-    ),
+    name: get_info(name).weights for name in ("gfpgan-v1.3", "gfpgan-v1.4", "restoreformer")
 }
 # CodeFormer lives in spandrel_extra_arches (non-commercial licence), which the kit does not install.
 _UNSUPPORTED = {

@@ -189,6 +189,13 @@ _MODELS: tuple[ModelInfo, ...] = (
         "Apache-2.0 (GFPGAN; see its licence for the StyleGAN2/DFDNet parts)",
         WeightSpec("GFPGANv1.4.pth", url=f"{_GFP}/v1.3.4/GFPGANv1.4.pth"),
     ),
+    ModelInfo(
+        "restoreformer", "face", "RestoreFormer", 1,
+        "RestoreFormer face restoration on aligned 512×512 faces (a transformer over a learned "
+        "high-quality face dictionary): detailed, sometimes less faithful to the input.",
+        "Apache-2.0 (as distributed with GFPGAN's releases)",
+        WeightSpec("RestoreFormer.pth", url=f"{_GFP}/v1.3.0/RestoreFormer.pth"),
+    ),
 )
 
 _BY_NAME = {m.name: m for m in _MODELS}
