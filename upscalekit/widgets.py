@@ -506,17 +506,17 @@ class SwipeCompare(_Widget):
         self.a = a if a.shape[:2] == (h, wd) else _nearest_to(a, h, wd)
         self.b = b if b.shape[:2] == (h, wd) else _nearest_to(b, h, wd)
         self.labels = tuple(labels)
+        shown = int(width or wd)
         self.slider = w.FloatSlider(
             value=float(position), min=0.0, max=1.0, step=0.01, readout_format=".2f",
-            continuous_update=True, description="split", layout=w.Layout(width="100%"),
+            continuous_update=True, layout=w.Layout(width=f"{max(shown, 200)}px"),
         )
         self.image = _image_widget(width=width)
         self.redraw_ms = 0.0
         self.slider.observe(lambda _c: self._redraw(), names="value")
-        head = w.HBox([w.HTML(f"◀ <b>{_escape(labels[0])}</b>"), self.slider,
-                       w.HTML(f"<b>{_escape(labels[1])}</b> ▶")],
-                      layout=w.Layout(width=f"{width or max(wd, 320)}px", align_items="center"))
-        self.widget = w.VBox([head, self.image])
+        names = w.HBox([w.HTML(f"◀ <b>{_escape(labels[0])}</b>"), w.HTML(f"<b>{_escape(labels[1])}</b> ▶")],
+                       layout=w.Layout(width=f"{max(shown, 200)}px", justify_content="space-between"))
+        self.widget = w.VBox([names, self.slider, self.image], layout=w.Layout(width="max-content"))
         self.widget.add_class("upscalekit-swipe")
         self._redraw()
 
