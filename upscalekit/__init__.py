@@ -3,8 +3,45 @@
 This module only re-exports the public API; importing it loads no model and no torch.
 """
 
-from upscalekit.io import from_tensor, read_image, to_tensor, write_image
+from upscalekit import degrade, diagnose, human, metrics, models, samples
+from upscalekit.io import (
+    from_tensor,
+    jpeg_roundtrip,
+    read_image,
+    to_float,
+    to_tensor,
+    to_uint,
+    write_image,
+)
+from upscalekit.metrics import evaluate, lpips, psnr, ssim
+from upscalekit.models import Upscaler, list_models, load_model
 from upscalekit.resize import resize
+from upscalekit.samples import Sample
+from upscalekit.samples import load as load_sample
 
-__all__ = ["from_tensor", "read_image", "resize", "to_tensor", "write_image"]
+__all__ = [
+    "Sample",
+    "Upscaler",
+    "degrade",
+    "diagnose",
+    "evaluate",
+    "from_tensor",
+    "human",
+    "jpeg_roundtrip",
+    "list_models",
+    "load_model",
+    "load_sample",
+    "lpips",
+    "metrics",
+    "models",
+    "psnr",
+    "read_image",
+    "resize",
+    "samples",
+    "ssim",
+    "to_float",
+    "to_tensor",
+    "to_uint",
+    "write_image",
+]
 __version__ = "0.1.0"

@@ -101,8 +101,8 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> KeyError:
 
     Examples
     --------
-    >>> str(unknown_name("model", "bicubc", ["bicubic", "bilinear"]))
-    "\\"unknown model 'bicubc'; did you mean 'bicubic'? Known: bicubic, bilinear\\""
+    >>> print(unknown_name("model", "bicubc", ["bicubic", "bilinear"]).args[0])
+    unknown model 'bicubc'; did you mean 'bicubic'? Known: bicubic, bilinear
     """
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)

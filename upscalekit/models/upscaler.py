@@ -1,0 +1,469 @@
+"""One API for every upscaler: interpolation baselines and pretrained networks alike.
+
+:func:`load_model` returns an :class:`Upscaler`; ``upscaler.upscale(image)`` takes a public
+image (HWC float32 RGB in [0, 1], gray or RGBA) and returns one of the same kind:
+
+* **grayscale** is replicated to RGB for the network and converted back (BT.601 luma, as
+  Real-ESRGAN's own script does);
+* **alpha** is upscaled with bicubic, not with the network: an alpha channel is a mask, and
+  a GAN would invent texture in it;
+* **16-bit** sources stay precise: everything is float32, nothing is quantised to 8 bits;
+* ``outscale`` may be any factor: the model's own scale first, then a Lanczos (enlarging) or
+  area (shrinking) resize;
+* ``strength=α`` blends in residual space, ``bicubic + α·(model − bicubic)``: 0 gives
+  bicubic, 1 the model, above 1 exaggerates what the model added (its "hallucination budget").
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from upscalekit._checks import check_image, unknown_name
+from upscalekit.models.weights import Provenance
+from upscalekit.resize import METHODS, resize
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from upscalekit.models.registry import ModelInfo
+
+__all__ = ["PRECISIONS", "Upscaler", "interpolate_weights", "load_model"]
+
+#: Accepted ``precision`` values.
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+class Upscaler:
+    """An image upscaler: interpolation or a pretrained network, behind one method.
+
+    Create with :func:`load_model`. Attributes are read-only.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, or the file name for a model loaded from a path.
+    scale : int
+        The model's own factor (output side / input side).
+    provenance : Provenance
+        Which source the weights came from (``source="builtin"`` for interpolation).
+    device : str
+        ``"cpu"``, ``"cuda"``…
+    precision : str
+        ``"fp32"``, ``"fp16"`` or ``"bf16"``.
+    kind : str
+        ``"interpolation"``, ``"sr"`` or ``"face"``.
+    """
+
+    __slots__ = ("_name", "_scale", "_provenance", "_device", "_precision", "_kind", "_info")
+
+    def __init__(self, name: str, scale: int, provenance: Provenance, *, device: str = "cpu",
+                 precision: str = "fp32", kind: str = "sr", info: ModelInfo | None = None) -> None:
+        self._name, self._scale, self._provenance = name, int(scale), provenance
+        self._device, self._precision, self._kind, self._info = device, precision, kind, info
+
+    name = property(lambda self: self._name)
+    scale = property(lambda self: self._scale)
+    provenance = property(lambda self: self._provenance)
+    device = property(lambda self: self._device)
+    precision = property(lambda self: self._precision)
+    kind = property(lambda self: self._kind)
+    info = property(lambda self: self._info, doc="The registry's ModelInfo (None for a file path).")
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(name={self.name!r}, scale={self.scale}, device={self.device!r}, "
+                f"precision={self.precision!r}, source={self.provenance.source!r})")
+
+    # -- subclasses implement this: RGB (H×W×3) in, RGB at ×scale out ---------------------------
+    def _upscale_rgb(self, rgb: np.ndarray, *, tile: int | str | None, tile_overlap: int,
+                     progress: bool | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _upscale_alpha(self, alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return resize(alpha, size=size, method="bicubic")
+
+    def upscale(
+        self,
+        image: np.ndarray,
+        *,
+        outscale: float | None = None,
+        tile: int | str | None = "auto",
+        tile_overlap: int = 16,
+        strength: float = 1.0,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """Upscale a public image.
+
+        Parameters
+        ----------
+        image
+            H×W×3 float RGB in [0, 1]; also H×W or H×W×1 gray, H×W×4 RGBA.
+        outscale
+            Final factor (any positive number); default the model's :attr:`scale`.
+        tile
+            ``"auto"`` (from free memory), a tile side in input pixels, or ``None`` (one pass).
+        tile_overlap
+            Context and half-blend width between tiles, input pixels.
+        strength
+            Residual blend from bicubic (0) to the model (1); above 1 exaggerates.
+        progress
+            tqdm bar over tiles; ``None``: only for large images.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 image of the same kind (gray/RGB/RGBA), ``round(side × outscale)`` pixels.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> up = load_model("bicubic")
+        >>> up.upscale(np.zeros((8, 8, 3), np.float32)).shape
+        (32, 32, 3)
+        """
+        img = check_image(image)
+        if not np.isfinite(strength):
+            raise ValueError(f"strength must be a finite number, got {strength!r}")
+        if outscale is not None and not outscale > 0:
+            raise ValueError(f"outscale must be a positive number, got {outscale!r}")
+        h, w = img.shape[:2]
+        gray_shape = img.ndim == 2 or img.shape[2] == 1
+        planes = img.reshape(h, w, -1)
+        rgb = np.repeat(planes, 3, axis=2) if gray_shape else planes[..., :3]
+        alpha = planes[..., 3] if planes.shape[2] == 4 else None
+
+        out = self._upscale_rgb(np.ascontiguousarray(rgb), tile=tile, tile_overlap=tile_overlap,
+                                progress=progress)
+        size = out.shape[:2]
+        if strength != 1.0:
+            base = resize(rgb, size=size, method="bicubic", clip=False)
+            out = base + np.float32(strength) * (out - base)
+        if gray_shape:
+            out = (out @ _LUMA)[..., None]
+        if alpha is not None:
+            out = np.concatenate([out, self._upscale_alpha(alpha, size)[..., None]], axis=2)
+        out = np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
+        if outscale is not None and abs(outscale - self.scale) > 1e-9:
+            target = (max(1, round(h * outscale)), max(1, round(w * outscale)))
+            out = resize(out, size=target, method="lanczos" if outscale > self.scale else "area")
+        if img.ndim == 2:
+            out = out[..., 0]
+        return out
+
+    __call__ = upscale
+
+
+class InterpolationUpscaler(Upscaler):
+    """Classic interpolation (no learning) as an :class:`Upscaler`; the scale is configurable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> InterpolationUpscaler("lanczos", scale=2).upscale(np.zeros((4, 4, 3), np.float32)).shape
+    (8, 8, 3)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, method: str, *, scale: int = 4, info: ModelInfo | None = None) -> None:
+        if method not in METHODS:
+            raise unknown_name("interpolation method", method, METHODS)
+        if int(scale) != scale or scale < 1:
+            raise ValueError(
+                f"scale must be a positive integer, got {scale!r}; use outscale= for other factors"
+            )
+        prov = Provenance("builtin", "", f"upscalekit.resize.resize(method={method!r})")
+        super().__init__(method, int(scale), prov, device="cpu", precision="fp32", kind="interpolation",
+                         info=info)
+
+    def _upscale_rgb(self, rgb: np.ndarray, **_: Any) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        return resize(rgb, size=(h * self.scale, w * self.scale), method=self.name, clip=False)
+
+    def _upscale_alpha(self, alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return resize(alpha, size=size, method=self.name)  # same kernel for every channel
+
+
+class NetworkUpscaler(Upscaler):
+    """A pretrained network (a spandrel model descriptor) as an :class:`Upscaler`.
+
+    Attributes
+    ----------
+    descriptor
+        The spandrel ``ImageModelDescriptor`` (its ``.model`` is the torch module).
+    """
+
+    __slots__ = ("_descriptor", "_net_scale")
+
+    def __init__(self, name: str, descriptor: Any, provenance: Provenance, *, device: str, precision: str,
+                 kind: str = "sr", info: ModelInfo | None = None) -> None:
+        net_scale = int(descriptor.scale)
+        scale = info.scale if info is not None else net_scale
+        super().__init__(name, scale, provenance, device=device, precision=precision, kind=kind, info=info)
+        self._descriptor = descriptor
+        self._net_scale = net_scale
+
+    descriptor = property(lambda self: self._descriptor)
+
+    def _dtype(self) -> torch.dtype:
+        import torch
+
+        return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[self.precision]
+
+    def _bytes_per_pixel(self) -> float:
+        # Peak activations per input pixel (no_grad): a few HR feature maps plus the LR concat stack.
+        import torch
+
+        convs = [m for m in self._descriptor.model.modules() if isinstance(m, torch.nn.Conv2d)]
+        feat = max((c.out_channels for c in convs), default=64)
+        lr_max = max((c.in_channels for c in convs), default=64)
+        item = 2 if self.precision != "fp32" else 4
+        s = self._net_scale
+        return item * (3 * feat * s * s + 6 * lr_max) + 4 * 3 * s * s * 2
+
+    def forward_tensor(self, x: torch.Tensor, *, tile: int | str | None = "auto", tile_overlap: int = 16,
+                       progress: bool | None = None) -> torch.Tensor:
+        """Run the network on a 1×3×H×W float tensor in [0, 1] (any device); float32 CPU result at ×net scale.
+
+        Examples
+        --------
+        >>> up = load_model("realesr-animevideov3-x4")  # doctest: +SKIP
+        >>> up.forward_tensor(torch.rand(1, 3, 16, 16)).shape  # doctest: +SKIP
+        torch.Size([1, 3, 64, 64])
+        """
+        import torch
+
+        from upscalekit.models.tiling import auto_tile, run_tiled
+
+        _, _, h, w = x.shape
+        dev = torch.device(self.device)
+        if tile == "auto":
+            tile_n = auto_tile(h, w, bytes_per_pixel=self._bytes_per_pixel(), device=dev,
+                               multiple=max(8, self._descriptor.size_requirements.multiple_of))
+        elif tile is None or isinstance(tile, int | np.integer):
+            tile_n = None if tile is None else int(tile)
+        else:
+            raise ValueError(f"tile must be 'auto', an int or None, got {tile!r}")
+        if tile_n is not None and tile_n < 8:
+            raise ValueError(f"tile={tile_n} is too small; use at least 8 (or None for no tiling)")
+        x = x.to(device=dev, dtype=self._dtype())
+        fn: Callable[[torch.Tensor], torch.Tensor] = self._descriptor
+        while True:
+            try:
+                with torch.inference_mode():
+                    return run_tiled(fn, x, scale=self._net_scale, tile=tile_n, overlap=tile_overlap,
+                                     progress=progress)
+            except torch.cuda.OutOfMemoryError:
+                torch.cuda.empty_cache()
+                new = (tile_n or max(h, w)) // 2
+                if new <= max(2 * tile_overlap, 16):
+                    raise RuntimeError(
+                        f"{self.name}: CUDA out of memory even with tile={tile_n}; free GPU memory, "
+                        "use a smaller tile_overlap, or run on the CPU (device='cpu')"
+                    ) from None
+                warnings.warn(f"{self.name}: CUDA out of memory with tile={tile_n}; retrying with {new}",
+                              RuntimeWarning, stacklevel=3)
+                tile_n = new
+
+    def _upscale_rgb(self, rgb: np.ndarray, *, tile: int | str | None, tile_overlap: int,
+                     progress: bool | None) -> np.ndarray:
+        from upscalekit.io import from_tensor, to_tensor
+
+        y = self.forward_tensor(to_tensor(rgb), tile=tile, tile_overlap=tile_overlap, progress=progress)
+        if self._net_scale != self.scale:
+            # animevideov3 x2/x3: the ×4 network then bicubic (a = −0.75, no antialias), as in ncnn.
+            import torch
+
+            h, w = rgb.shape[:2]
+            y = torch.nn.functional.interpolate(y, size=(h * self.scale, w * self.scale), mode="bicubic",
+                                                align_corners=False)
+        return np.asarray(from_tensor(y, clip=False))
+
+
+def _pick_device(device: str | None) -> str:
+    import torch
+
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available here; use device='cpu' or None")
+    return str(dev)
+
+
+def _pick_precision(precision: str, device: str, descriptor: Any) -> str:
+    if precision not in PRECISIONS:
+        raise unknown_name("precision", precision, PRECISIONS)
+    on_cuda = device.startswith("cuda")
+    if precision == "auto":
+        if on_cuda and descriptor.supports_half:
+            return "fp16"
+        if on_cuda and descriptor.supports_bfloat16:
+            return "bf16"
+        return "fp32"
+    if precision != "fp32" and not on_cuda:
+        raise ValueError(
+            f"precision={precision!r} needs a CUDA device (half precision on the CPU is slow or "
+            "unsupported and can return black images); use precision='fp32' or 'auto' on the CPU"
+        )
+    ok = descriptor.supports_half if precision == "fp16" else (
+        descriptor.supports_bfloat16 if precision == "bf16" else True)
+    if not ok:
+        raise ValueError(f"this architecture does not support {precision}; use precision='fp32' or 'auto'")
+    return precision
+
+
+def interpolate_weights(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[str, Any]:
+    """Network interpolation: ``(1 − t)·a + t·b`` for two state dicts of the same architecture.
+
+    ``t = 0`` gives ``a``, ``t = 1`` gives ``b``. Between a GAN model and its PSNR-trained
+    twin this dials invented texture up or down (ESRGAN's "network interpolation", Real-ESRGAN's
+    ``dni`` for the denoise strength).
+
+    Raises
+    ------
+    ValueError
+        The two state dicts do not have the same keys and shapes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> interpolate_weights({"w": torch.zeros(2)}, {"w": torch.ones(2)}, 0.25)["w"].tolist()
+    [0.25, 0.25]
+    """
+    if set(a) != set(b):
+        only = sorted(set(a) ^ set(b))[:5]
+        raise ValueError(f"cannot interpolate: the state dicts have different keys (e.g. {only})")
+    out = {}
+    for k, va in a.items():
+        vb = b[k]
+        if tuple(va.shape) != tuple(vb.shape):
+            raise ValueError(f"cannot interpolate {k}: shapes {tuple(va.shape)} and {tuple(vb.shape)} differ")
+        out[k] = va.float() * (1.0 - t) + vb.float() * t if va.is_floating_point() else va
+    return out
+
+
+def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
+    import spandrel
+
+    try:
+        desc = spandrel.ModelLoader().load_from_state_dict(sd)
+    except Exception as err:
+        msg = f"{where}: spandrel does not recognise these weights ({type(err).__name__}: {err})"
+        raise ValueError(msg) from err
+    if not isinstance(desc, spandrel.ImageModelDescriptor):
+        raise ValueError(f"{where}: a {type(desc).__name__} is not an image-to-image upscaler")
+    return desc
+
+
+def _path_state_dict(path: Path) -> tuple[dict[str, Any], Provenance]:
+    from upscalekit.models.loader import load_ncnn_state_dict
+    from upscalekit.models.weights import load_state_dict
+
+    if path.suffix in (".param", ".bin"):
+        param, binf = path.with_suffix(".param"), path.with_suffix(".bin")
+        if not param.is_file() or not binf.is_file():
+            raise FileNotFoundError(f"{path}: an ncnn model needs {param.name} and {binf.name} side by side")
+        sd, _ = load_ncnn_state_dict(param, binf)
+        return sd, Provenance("path", str(binf), f"{param} + {binf.name} (ncnn, converted)")
+    return load_state_dict(path), Provenance("path", str(path), str(path))
+
+
+def load_model(
+    name_or_path: str | os.PathLike[str],
+    *,
+    device: str | None = None,
+    precision: str = "auto",
+    scale: int | None = None,
+    interpolate_with: tuple[str, float] | None = None,
+    progress: bool = True,
+) -> Upscaler:
+    """Load a named model (see :func:`upscalekit.models.list_models`) or a weight file.
+
+    Parameters
+    ----------
+    name_or_path
+        A registry name (``"bicubic"``, ``"realesrgan-x4plus"``…) or a path to a ``.pth``,
+        ``.safetensors`` or ncnn ``.param``/``.bin`` file.
+    device
+        ``"cpu"``, ``"cuda"``…; default CUDA when available.
+    precision
+        ``"auto"`` (fp16/bf16 on CUDA when the architecture allows, fp32 on CPU), ``"fp32"``,
+        ``"fp16"``, ``"bf16"``.
+    scale
+        Only for interpolation baselines (default 4).
+    interpolate_with
+        ``(other, t)``: blend the weights with another model of the same architecture,
+        ``(1 − t)·this + t·other`` (e.g. ``("realesrnet-x4plus", 0.5)``).
+    progress
+        Show a download progress bar.
+
+    Raises
+    ------
+    KeyError
+        Unknown name (with close matches).
+    FileNotFoundError
+        The weights are not available offline (the message gives the URL and where to put the file).
+    ValueError
+        Corrupt weights (the file is named), or a precision the device cannot run.
+
+    Examples
+    --------
+    >>> load_model("bicubic").scale
+    4
+    >>> up = load_model("realesrgan-x4plus")  # doctest: +SKIP
+    >>> up.provenance.source  # doctest: +SKIP
+    'registry'
+    """
+    from upscalekit.models.loader import model_state_dict
+    from upscalekit.models.registry import get_info
+
+    text = os.fspath(name_or_path)
+    path = Path(text).expanduser()
+    info = None
+    if path.suffix in (".pth", ".pt", ".safetensors", ".ckpt", ".param", ".bin") or path.is_file():
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such weight file")
+        sd, prov = _path_state_dict(path)
+        name = path.stem
+    else:
+        info = get_info(text)
+        if info.kind == "interpolation":
+            if interpolate_with is not None:
+                raise ValueError("interpolate_with needs a network model, not an interpolation baseline")
+            return InterpolationUpscaler(info.name, scale=4 if scale is None else scale, info=info)
+        sd, prov = model_state_dict(info, progress=progress)
+        name = info.name
+    if scale is not None and (info is None or scale != info.scale):
+        own = f"×{info.scale}" if info else "a network"
+        raise ValueError(f"scale= only applies to interpolation baselines; {name} is {own}; "
+                         "use upscale(..., outscale=) for another factor")
+    if interpolate_with is not None:
+        other, t = interpolate_with
+        other_info = get_info(other)
+        other_sd, other_prov = model_state_dict(other_info, progress=progress)
+        sd = interpolate_weights(sd, other_sd, float(t))
+        prov = Provenance(prov.source, prov.path,
+                          f"(1 − {t})·[{prov.detail}] + {t}·[{other_prov.detail}]", prov.tried)
+        name = f"{name}~{other_info.name}@{t:g}"
+    desc = _descriptor_from(sd, prov.path or name)
+    if info is not None and desc.scale != (info.net_scale or info.scale):
+        raise ValueError(f"{prov.path}: weights are ×{desc.scale} but {info.name} should be "
+                         f"×{info.net_scale or info.scale}; the file does not belong to this model")
+    dev = _pick_device(device)
+    prec = _pick_precision(precision, dev, desc)
+    desc.model.eval()
+    desc.to(dev)
+    if prec == "fp16":
+        desc.half()
+    elif prec == "bf16":
+        desc.bfloat16()
+    kind = info.kind if info is not None else "sr"
+    return NetworkUpscaler(name, desc, prov, device=dev, precision=prec, kind=kind, info=info)
