@@ -251,6 +251,31 @@ def test_method_picker_and_scale_compare_cache() -> None:
         W.MethodPicker(["bicubic"], selected=["bicubc"])
 
 
+def test_cached_run_shares_results_by_pixels() -> None:
+    calls = []
+
+    def run(method: str, lr: np.ndarray, scale: int) -> np.ndarray:
+        calls.append(method)
+        return resize(lr, scale=scale, method=method)
+
+    cached = W.cached_run(run)
+    lr = _ramp(8, 8)
+    first = cached("bicubic", lr, 2)
+    assert cached("bicubic", lr.copy(), 2) is first and calls == ["bicubic"]
+    other = lr.copy()
+    other[0, 0, 0] = 0.5  # one pixel differs: a new run
+    cached("bicubic", other, 2)
+    cached("bicubic", lr, 3)
+    cached("nearest", lr, 2)
+    assert calls == ["bicubic", "bicubic", "bicubic", "nearest"] and len(cached.cache) == 4
+    # A ScaleCompare rebuilding the same LR reuses the notebook's earlier result.
+    gt = _ramp(32, 32)
+    lr4 = resize(gt, size=(8, 8), method="bicubic")
+    out = cached("lanczos", lr4, 4)
+    sc = W.ScaleCompare(gt, ["lanczos"], cached, make_lr=lambda img, s: resize(img, size=(32 // s, 32 // s)))
+    assert sc.results["lanczos"] is out and calls.count("lanczos") == 1
+
+
 def test_scale_compare_with_make_lr_shows_ground_truth() -> None:
     gt = _ramp(48, 48)
     sc = W.ScaleCompare(gt, ["bicubic"], lambda m, lr, s: resize(lr, scale=s, method=m),

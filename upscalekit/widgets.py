@@ -37,6 +37,7 @@ __all__ = [
     "SwipeCompare",
     "SyncZoom",
     "blend_residual",
+    "cached_run",
     "draw_box",
     "heatmap_rgb",
     "overlay_heatmap",
@@ -641,6 +642,37 @@ class MethodPicker(_Widget):
 
 
 Runner = Callable[[str, np.ndarray, int], np.ndarray]
+
+
+def cached_run(run: Runner) -> Runner:
+    """Memoise ``run(method, lr, scale)`` by method, scale and the LR's exact pixels.
+
+    A notebook can then share one slow model run between its tables and its widgets: a
+    :class:`ScaleCompare` that rebuilds an LR identical to one already upscaled gets the stored
+    output instead of running the model again. The store is ``wrapped.cache`` (a dict).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upscalekit.resize import resize
+    >>> run = cached_run(lambda m, lr, s: resize(lr, scale=s, method=m))
+    >>> lr = np.zeros((4, 4, 3), np.float32)
+    >>> run("bicubic", lr, 2) is run("bicubic", lr.copy(), 2)
+    True
+    """
+    import hashlib
+
+    store: dict[tuple[str, int, tuple[int, ...], str, str], np.ndarray] = {}
+
+    def wrapped(method: str, lr: np.ndarray, scale: int) -> np.ndarray:
+        arr = np.ascontiguousarray(lr)
+        key = (str(method), int(scale), arr.shape, str(arr.dtype), hashlib.sha1(arr.tobytes()).hexdigest())
+        if key not in store:
+            store[key] = run(method, lr, scale)
+        return store[key]
+
+    wrapped.cache = store  # type: ignore[attr-defined]
+    return wrapped
 
 
 class ScaleCompare(_Widget):
