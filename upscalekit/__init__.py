@@ -3,7 +3,7 @@
 This module only re-exports the public API; importing it loads no model and no torch.
 """
 
-from upscalekit import degrade, diagnose, faces, human, metrics, models, samples, train, video
+from upscalekit import degrade, diagnose, faces, human, metrics, models, samples, train, video, widgets
 from upscalekit.io import (
     from_tensor,
     jpeg_roundtrip,
@@ -45,6 +45,7 @@ __all__ = [
     "to_uint",
     "train",
     "video",
+    "widgets",
     "write_image",
 ]
 __version__ = "0.1.0"
