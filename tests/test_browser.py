@@ -1,7 +1,8 @@
 """Real-browser test: JupyterLab in headless Chromium runs a notebook and the swipe slider moves.
 
-Opt-in (``pytest -m browser``); CI runs it. It starts JupyterLab on a free localhost port with a
-random token and a temporary root holding copies of the notebooks, opens the notebook in Debian's
+Opt-in (``pytest --run-browser``, see the repository conftest; marker ``browser``); CI runs it. It
+starts JupyterLab on a free localhost port with a random token and a temporary root holding copies of
+the notebooks, opens the notebook in Debian's
 ``/usr/bin/chromium`` driven by Playwright's Python package (no browser download), runs all cells
 from the Run menu, waits for the first :class:`upscalekit.widgets.SwipeCompare`, screenshots it,
 moves its slider, screenshots again and checks that the rendered widget changed.
@@ -140,6 +141,22 @@ def _changed_fraction(png_a: bytes, png_b: bytes) -> float:
     return float((diff > PIXEL_DELTA).mean())
 
 
+def _write_settings(folder: Path) -> None:
+    """JupyterLab user settings for this run only: every cell stays in the DOM, no news pop-up."""
+    import json
+
+    # JupyterLab 4 virtualises long notebooks (cells scrolled away leave the DOM); the test must
+    # find the swipe widget and every prompt wherever the view is.
+    files = {
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+    }
+    for rel, value in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value), encoding="utf-8")
+
+
 def _run_all(page: Any, out: Path) -> None:
     """Run ▸ Run All Cells, retried until a code cell shows it started ([*] or an execution count)."""
     for attempt in range(1, 4):
@@ -172,13 +189,17 @@ def _wait_for_run(page: Any, out: Path) -> None:
         if tracebacks:
             page.screenshot(path=str(out / "notebook_error.png"), full_page=True)
             pytest.fail("a notebook cell raised in JupyterLab:\n" + "\n".join(tracebacks)[-3000:])
-        busy = page.locator(".jp-InputPrompt", has_text="[*]").count()
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        busy = sum("[*]" in p for p in prompts)
+        not_run = sum(not re.search(r"\[\d+\]", p) for p in prompts)  # every code cell got a count
         idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
         shown = page.locator(".upscalekit-swipe img").count()
-        if shown and idle and not busy:
+        if shown and idle and not busy and not not_run:
+            _log(f"{len(prompts)} code cells ran")
             return
         if int(time.monotonic()) % 20 < 2:
-            _log(f"waiting: swipe widgets {shown}, kernel idle {idle}, cells queued/running {busy}")
+            _log(f"waiting: swipe widgets {shown}, kernel idle {idle}, cells queued/running {busy}, "
+                 f"not run {not_run}")
         page.wait_for_timeout(2000)
     page.screenshot(path=str(out / "notebook_timeout.png"), full_page=True)
     pytest.fail(f"no swipe widget after {NOTEBOOK_RUN_S} s of running all cells; "
@@ -211,12 +232,14 @@ def test_swipe_slider_changes_rendered_widget_in_jupyterlab(tmp_path: Path) -> N
     env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
     env.setdefault("UPSCALEKIT_CACHE_DIR", str(REPO / ".cache"))
     log = out / "jupyterlab.log"
+    settings = tmp_path / "user-settings"
+    _write_settings(settings)
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
         "--ServerApp.port_retries=0", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.news_url=", "--LabApp.extension_manager=readonly",
+        "--LabApp.news_url=", "--LabApp.extension_manager=readonly", f"--LabApp.user_settings_dir={settings}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
         cmd.append("--allow-root")
