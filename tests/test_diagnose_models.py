@@ -22,7 +22,8 @@ from upscalekit.diagnose.fixes import (
     text_regions,
     two_pass,
 )
-from upscalekit.diagnose.widget import DiagnoseExplorer, explore, png_bytes, render_overlay
+from upscalekit.diagnose.widget import DiagnoseExplorer, explore, render_overlay
+from upscalekit.io import encode_png
 from upscalekit.resize import resize
 
 
@@ -201,7 +202,7 @@ def test_render_overlay_opacity_and_png() -> None:
 
     from PIL import Image
 
-    data = png_bytes(sr)
+    data = encode_png(sr)
     assert Image.open(io.BytesIO(data)).size == (16, 16)
 
 

@@ -268,3 +268,18 @@ def test_tensor_round_trip() -> None:
     np.testing.assert_array_equal(back[1], b)
     with pytest.raises(ValueError, match="share a shape"):
         io.to_tensor([a, a[:4]])
+
+
+def test_encode_png_is_lossless_8bit() -> None:
+    import io as _io
+
+    from PIL import Image
+
+    from upscalekit.io import encode_png, to_uint
+
+    rng = np.random.default_rng(0)
+    img = rng.random((7, 9, 3), dtype=np.float32)
+    back = np.asarray(Image.open(_io.BytesIO(encode_png(img))))
+    np.testing.assert_array_equal(back, to_uint(img, 8))
+    gray = np.asarray(Image.open(_io.BytesIO(encode_png(img[..., :1]))))
+    assert gray.shape == (7, 9)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ImageInfo",
     "MAX_PIXELS",
+    "encode_png",
     "from_tensor",
     "jpeg_roundtrip",
     "read_image",
@@ -342,6 +343,30 @@ def write_image(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def encode_png(image: np.ndarray, *, compress_level: int = 1) -> bytes:
+    """Encode a float image as 8-bit PNG file bytes in memory (what an ``ipywidgets.Image`` shows).
+
+    Lossless on purpose: a kit about upscaling artifacts must not add JPEG artifacts of its own.
+    ``compress_level=1`` because a widget redraw is encoded once and shown once: speed beats size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode_png(np.zeros((2, 2, 3), np.float32))[:4]
+    b'\\x89PNG'
+    """
+    import io as _io
+
+    from PIL import Image
+
+    arr = to_uint(image, 8)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    buf = _io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG", compress_level=int(compress_level))
+    return buf.getvalue()
 
 
 def jpeg_roundtrip(image: np.ndarray, quality: int, *, subsampling: str = "4:2:0") -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from upscalekit._checks import check_image, check_pair
-from upscalekit.io import to_uint
+from upscalekit.io import encode_png
 from upscalekit.resize import resize
 
 __all__ = [
@@ -416,26 +416,13 @@ def _lr_consistency_local(lr: np.ndarray, sr: np.ndarray) -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def _png_bytes(image: np.ndarray) -> bytes:
-    """Encode a float image as PNG (lossless: an upscaling kit must not show JPEG artifacts of its own)."""
-    import io as _io
-
-    from PIL import Image
-
-    arr = to_uint(image, 8)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    buf = _io.BytesIO()
-    # compress_level=1: a redraw is encoded once and shown once, speed matters more than size.
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
 
 
 def _image_widget(image: np.ndarray | None = None, *, width: int | None = None) -> Any:
     import ipywidgets as w
 
     layout = w.Layout(width=f"{width}px") if width else w.Layout()
-    return w.Image(value=_png_bytes(image) if image is not None else b"", format="png", layout=layout)
+    return w.Image(value=encode_png(image) if image is not None else b"", format="png", layout=layout)
 
 
 def _labelled(label: str, child: Any) -> Any:
@@ -523,7 +510,7 @@ class SwipeCompare(_Widget):
 
     def _redraw(self) -> None:
         t0 = time.perf_counter()
-        self.image.value = _png_bytes(_swipe(self.a, self.b, self.slider.value, 2, (1.0, 1.0, 1.0)))
+        self.image.value = encode_png(_swipe(self.a, self.b, self.slider.value, 2, (1.0, 1.0, 1.0)))
         self.redraw_ms = (time.perf_counter() - t0) * 1e3
 
 
@@ -596,10 +583,10 @@ class SyncZoom(_Widget):
         magnify = max(1, self.crop_px // finest)
         crops = _crops(self.images, boxes, magnify)
         for k, c in crops.items():
-            self.crops[k].value = _png_bytes(c)
+            self.crops[k].value = encode_png(c)
         first = next(iter(self.images.values()))
         box = _scale_box(boxes[0], first.shape, self._overview.shape)
-        self.overview.value = _png_bytes(draw_box(self._overview, box, width=2))
+        self.overview.value = encode_png(draw_box(self._overview, box, width=2))
         self.redraw_ms = (time.perf_counter() - t0) * 1e3
 
 
@@ -860,7 +847,7 @@ class HallucinationBudget(_Widget):
         if a not in self._cache:
             out = _blend(self.base, self._residual, a)
             imap = self._invented(self.lr, out)
-            entry = (_png_bytes(out), _png_bytes(heatmap_rgb(imap, vmax=self.vmax, cmap=self.cmap)),
+            entry = (encode_png(out), encode_png(heatmap_rgb(imap, vmax=self.vmax, cmap=self.cmap)),
                      float(self._consistency(self.lr, out)), float(np.mean(imap)), out)
             self._cache[a] = entry
             while len(self._cache) > 64:
@@ -997,7 +984,7 @@ class FrameScrubber(_Widget):
         for k, im in self.images.items():
             key = (k, i, op if k in self.overlay else 0.0)
             if key not in self._cache:
-                self._cache[key] = _png_bytes(self.render(k, i, op))
+                self._cache[key] = encode_png(self.render(k, i, op))
                 while len(self._cache) > 256:
                     self._cache.popitem(last=False)
             im.value = self._cache[key]

@@ -20,8 +20,9 @@ from upscalekit.diagnose._common import Finding
 from upscalekit.diagnose.fixes import apply_strength
 from upscalekit.diagnose.report import DETECTORS, overlay
 from upscalekit.diagnose.scenarios import Scenario
+from upscalekit.io import encode_png
 
-__all__ = ["DiagnoseExplorer", "ExplorerView", "explore", "png_bytes", "render_overlay"]
+__all__ = ["DiagnoseExplorer", "ExplorerView", "explore", "render_overlay"]
 
 
 def render_overlay(sr: np.ndarray, heatmap: np.ndarray, opacity: float) -> np.ndarray:
@@ -35,26 +36,6 @@ def render_overlay(sr: np.ndarray, heatmap: np.ndarray, opacity: float) -> np.nd
     0.0
     """
     return overlay(sr, heatmap, opacity=float(opacity))
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """An image as 8-bit PNG file bytes (what an ``ipywidgets.Image`` shows).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> png_bytes(np.zeros((2, 2, 3), np.float32))[:4]
-    b'\\x89PNG'
-    """
-    import io
-
-    from PIL import Image
-
-    from upscalekit.io import to_uint
-
-    buf = io.BytesIO()
-    Image.fromarray(to_uint(np.ascontiguousarray(image), 8)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +113,7 @@ class DiagnoseExplorer:
 
         def refresh(_: object = None) -> None:
             v = self.view(pick.value, strength=strength.value, opacity=opacity.value)
-            picture.value = png_bytes(v.image)
+            picture.value = encode_png(v.image)
             picture.width = str(max(256, v.image.shape[1]))
             caption.value = "<br>".join(v.caption.splitlines())
 

@@ -18,7 +18,6 @@ The callbacks only call the pure functions below (:func:`crop_box`, :func:`zoom`
 
 from __future__ import annotations
 
-import io as _io
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ import numpy as np
 from upscalekit._checks import check_image
 from upscalekit.human.design import ATTENTION_METHOD, Trial, attention_image
 from upscalekit.human.store import Vote, VoteStore
+from upscalekit.io import encode_png
 
 __all__ = [
     "ABStudy",
@@ -200,16 +200,6 @@ def trial_images(
     return get(trial.left, trial.right), get(trial.right, trial.left)
 
 
-def _png(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    from upscalekit.io import to_uint
-
-    buf = _io.BytesIO()
-    Image.fromarray(to_uint(image, 8)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 # -- the widget ----------------------------------------------------------------------------------
 class ABStudy:
     """Blind A/B study widget; display it in a notebook cell.
@@ -308,7 +298,7 @@ class ABStudy:
         boxes = []
         for label, img in panels:
             box = crop_box(img.shape, **self.crop)
-            png = _png(zoom(img, box, display=self.display))
+            png = encode_png(zoom(img, box, display=self.display))
             boxes.append(widgets.VBox([widgets.HTML(f"<center><b>{label}</b></center>"),
                                        widgets.Image(value=png, format="png", width=self.display)]))
         w["images"].children = boxes
