@@ -165,3 +165,14 @@ def test_three_personalities_differ_in_the_expected_directions():
     # GAN: the most invented detail, and every learned model invents more than bicubic's zero
     assert gan["invented_detail"] > per["invented_detail"] > l1["invented_detail"] > 0
     assert mean.loc["bicubic", "invented_detail"] == 0
+
+
+def test_upscale_all_brings_every_model_to_the_crops_scale():
+    from upscalekit.models import load_model
+
+    crop = T.held_out_crops(64, scale=2)[0]
+    outs = T.upscale_all({"bicubic ×2": load_model("bicubic", scale=2),
+                          "tiny ×4": T.load_trained(PERSONALITIES["L1"])}, crop)
+    assert {k: v.shape for k, v in outs.items()} == {"bicubic ×2": crop.hr.shape, "tiny ×4": crop.hr.shape}
+    # a model at the crop's own scale is run as is: the ×2 bicubic is exactly the kit's bicubic
+    np.testing.assert_array_equal(outs["bicubic ×2"], resize(crop.lr, scale=2, method="bicubic"))

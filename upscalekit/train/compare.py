@@ -26,8 +26,14 @@ __all__ = ["StepSlider", "StepView", "diagnosis_table", "personality_table", "pl
 
 
 def upscale_all(models: Mapping[str, Any], crop: Sample) -> dict[str, np.ndarray]:
-    """``{name: model.upscale(crop.lr)}`` for every model (anything with ``.upscale``)."""
-    return {name: m.upscale(crop.lr) for name, m in models.items()}
+    """``{name: model.upscale(crop.lr)}`` for every model (anything with ``.upscale``).
+
+    Every output comes at the crop's own scale: a model made for another factor (a ×4 network
+    on ×2 crops) runs at its scale and is then resized, as Real-ESRGAN's ``--outscale`` does.
+    """
+    f = crop.hr.shape[0] / crop.lr.shape[0]
+    return {name: m.upscale(crop.lr) if getattr(m, "scale", f) == f else m.upscale(crop.lr, outscale=f)
+            for name, m in models.items()}
 
 
 def personality_table(models: Mapping[str, Any], crops: Sequence[Sample]) -> pd.DataFrame:
@@ -111,6 +117,7 @@ def plot_perception_distortion(summary: pd.DataFrame, *, ax: Axes | None = None)
                     fontsize="small")
     ax.set(xlabel="LPIPS, AlexNet (axis reversed: more similar →)", ylabel="PSNR (dB), less distortion ↑",
            title="perception–distortion trade-off")
+    ax.margins(x=0.3, y=0.12)  # room for the labels of the outermost points
     ax.invert_xaxis()  # better on both axes is up and to the right
     return ax
 
