@@ -287,6 +287,20 @@ def test_interpolation_baselines_are_upscalers(photo: np.ndarray) -> None:
     assert load_model("bicubic", scale=2).upscale(photo[:10, :12]).shape == (20, 24, 3)
 
 
+def test_upscale_by_runs_passes_then_resizes(compact: Upscaler, photo: np.ndarray) -> None:
+    from upscalekit.models import upscale_by
+
+    x = photo[:12, :14]
+    bic2 = load_model("bicubic", scale=2)
+    np.testing.assert_array_equal(upscale_by(bic2, x, 4), bic2.upscale(bic2.upscale(x)))  # 2×+2×
+    np.testing.assert_array_equal(upscale_by(bic2, x, 3), bic2.upscale(x, outscale=3))  # one pass + ×1.5
+    np.testing.assert_array_equal(upscale_by(compact, x, 2), compact.upscale(x, outscale=2))  # ×4 then down
+    np.testing.assert_array_equal(upscale_by(compact, x, 4), compact.upscale(x))
+    assert upscale_by(bic2, x, 8).shape == (96, 112, 3)  # three passes
+    with pytest.raises(ValueError, match="positive"):
+        upscale_by(bic2, x, 0)
+
+
 def test_tiled_matches_untiled(compact: Upscaler, photo: np.ndarray) -> None:
     x = photo[:80, :80]
     ref = compact.upscale(x, tile=None)

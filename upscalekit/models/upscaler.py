@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from upscalekit.models.registry import ModelInfo
 
-__all__ = ["PRECISIONS", "Upscaler", "interpolate_weights", "load_model"]
+__all__ = ["PRECISIONS", "Upscaler", "interpolate_weights", "load_model", "upscale_by"]
 
 #: Accepted ``precision`` values.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -332,6 +332,47 @@ class NetworkUpscaler(Upscaler):
             y = torch.nn.functional.interpolate(y, size=(h * self.scale, w * self.scale), mode="bicubic",
                                                 align_corners=False)
         return np.asarray(from_tensor(y, clip=False))
+
+
+def upscale_by(model: Upscaler, image: np.ndarray, factor: float, **kwargs: Any) -> np.ndarray:
+    """Upscale by ``factor`` with as many passes of ``model`` as fit, then one resize.
+
+    A ×2 network reaches ×4 the way its users run it, twice (2×+2×), rather than once and then a
+    Lanczos resize; a ×4 network asked for ×2 runs once and is resized down, as ``outscale`` does.
+    Passes: the largest ``n ≥ 1`` with ``scale**n ≤ factor``; the last pass resizes to
+    ``round(side × factor)``.
+
+    Parameters
+    ----------
+    model
+        Any :class:`Upscaler`.
+    image
+        As for :meth:`Upscaler.upscale`.
+    factor
+        Overall scale factor (> 0).
+    **kwargs
+        Passed to every :meth:`Upscaler.upscale` call (``tile=``, ``strength=``…).
+
+    Examples
+    --------
+    >>> up = load_model("bicubic", scale=2)
+    >>> upscale_by(up, np.zeros((10, 12, 3), np.float32), 4).shape  # two ×2 passes
+    (40, 48, 3)
+    >>> upscale_by(up, np.zeros((10, 12, 3), np.float32), 3).shape  # one pass, then ×1.5
+    (30, 36, 3)
+    """
+    if not factor > 0:
+        raise ValueError(f"factor must be a positive number, got {factor!r}")
+    if "outscale" in kwargs:
+        raise TypeError("upscale_by() takes the overall factor instead of outscale=")
+    n = 1
+    while model.scale ** (n + 1) <= factor * (1 + 1e-9):
+        n += 1
+    out = image
+    for _ in range(n - 1):
+        out = model.upscale(out, **kwargs)
+    # the rest of the factor, relative to the current size, so the result is round(side × factor)
+    return model.upscale(out, outscale=factor * image.shape[0] / out.shape[0], **kwargs)
 
 
 def _pick_device(device: str | None) -> str:
