@@ -168,12 +168,23 @@ def main() -> None:
                       f"{_ratio(ours, theirs)}", flush=True)
     name = args.models.split(",")[0]
     tile = min((t for t in tiles if t), default=64)
-    print(f"\n# peak memory vs image size, {name}, tile {tile}, overlap {args.overlap}")
+    scale = 4  # the default models are ×4
+    print(f"\n# peak memory vs image size, {name}, tile {tile}, overlap {args.overlap}. The ×{scale} result "
+          "itself must exist: 'output' is its float32 size, and flat means peak − output stays level")
+    print(f"{'input':>11s} {'output':>9s} | {'ours tiled':>25s} {'− output':>9s} | {'official tiled':>25s} "
+          f"{'− output':>9s} | {'ours untiled':>25s}")
     for side in (int(s) for s in args.memory_sizes.split(",")):
         cfg = {"model": name, "device": device, "precision": "fp32", "overlap": args.overlap, "size": side,
                "repeat": 1, "arm": "ours"}
+        out_mb = 3 * (scale * side) ** 2 * 4 / 2**20
         tiled, untiled = _spawn({**cfg, "tile": tile}), _spawn({**cfg, "tile": None})
-        print(f"{side:5d}×{side:<5d} tiled {_fmt(tiled)} | untiled {_fmt(untiled)}", flush=True)
+        theirs = _spawn({**cfg, "tile": tile, "arm": "official"}) if has_official else None
+
+        def rest(m: dict[str, Any] | None, out_mb: float = out_mb) -> str:
+            return f"{m['peak_mb'] - out_mb:6.1f} MB" if m else f"{'—':>9s}"
+
+        print(f"{side:5d}×{side:<5d} {out_mb:6.1f} MB | {_fmt(tiled)} {rest(tiled)} | {_fmt(theirs)} "
+              f"{rest(theirs)} | {_fmt(untiled)}", flush=True)
 
 
 if __name__ == "__main__":
