@@ -384,6 +384,11 @@ def test_precision_rules(compact: Upscaler) -> None:
         load_model("realesr-animevideov3-x4", device="cpu", precision="float16")
 
 
+def test_upscaler_base_is_abstract() -> None:
+    with pytest.raises(TypeError, match="abstract"):
+        Upscaler("x", 2, None)  # type: ignore[abstract]
+
+
 def test_upscaler_is_read_only(compact: Upscaler) -> None:
     with pytest.raises(AttributeError):
         compact.scale = 2  # type: ignore[misc]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
-class Upscaler:
+class Upscaler(ABC):
     """An image upscaler: interpolation or a pretrained network, behind one method.
 
     Create with :func:`load_model`. Attributes are read-only.
@@ -87,9 +88,10 @@ class Upscaler:
         """Tile overlap used when ``tile_overlap=None``."""
         return 16
 
+    @abstractmethod
     def _upscale_rgb(self, rgb: np.ndarray, *, tile: int | str | None, tile_overlap: int,
                      progress: bool | None) -> np.ndarray:
-        raise NotImplementedError
+        """The ×:attr:`scale` result of an H×W×3 RGB array, unclipped; each kind of upscaler defines it."""
 
     def _upscale_alpha(self, alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return resize(alpha, size=size, method="bicubic")
