@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from upscalekit.assets import _registry_fetch
 from upscalekit.models import get_info, interpolate_weights, list_models, load_model
 from upscalekit.models.loader import converted_path
 from upscalekit.models.ncnn import expected_bin_size, parse_param, read_ncnn
 from upscalekit.models.tiling import tile_ranges
 from upscalekit.models.upscaler import Upscaler
-from upscalekit.models.weights import _registry_fetch
 from upscalekit.resize import resize
 
 NCNN_MODELS = [n for n in list_models("sr", offline=True)]

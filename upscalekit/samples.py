@@ -249,7 +249,7 @@ def media_dir() -> Path:
     repo = _repo_media()
     if (repo / "manifest.json").is_file():
         return repo
-    from upscalekit.models.weights import cache_dir
+    from upscalekit.assets import cache_dir
 
     cache = cache_dir() / "sample_media"
     if not (cache / "manifest.json").is_file():

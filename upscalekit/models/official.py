@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from upscalekit.assets import Provenance
 from upscalekit.models.upscaler import Upscaler
-from upscalekit.models.weights import Provenance
 
 __all__ = ["INSTALL", "OfficialUpscaler", "available", "import_realesrgan", "load_official"]
 
@@ -176,7 +176,7 @@ def load_official(
     """
     import torch
 
-    from upscalekit.models.upscaler import load_model
+    from upscalekit.models.loader import load_model
 
     realesrgan = import_realesrgan()
     ours = load_model(name_or_path, device="cpu", precision="fp32")
@@ -189,7 +189,7 @@ def load_official(
 
         sd = model_state_dict(ours.info, progress=False)[0]
     else:
-        from upscalekit.models.upscaler import _path_state_dict
+        from upscalekit.models.loader import _path_state_dict
 
         sd = _path_state_dict(Path(os.fspath(name_or_path)).expanduser())[0]
     net = _basicsr_net(sd, arch)

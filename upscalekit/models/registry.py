@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from upscalekit._checks import unknown_name
-from upscalekit.models.weights import RegistrySource, WeightSpec
+from upscalekit.assets import RegistrySource, WeightSpec
 
 __all__ = ["ModelInfo", "NcnnSource", "get_info", "list_models"]
 

@@ -16,17 +16,15 @@ image (HWC float32 RGB in [0, 1], gray or RGBA) and returns one of the same kind
 
 from __future__ import annotations
 
-import os
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
-from upscalekit.models.weights import Provenance
+from upscalekit.assets import Provenance
 from upscalekit.resize import METHODS, resize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from upscalekit.models.registry import ModelInfo
 
-__all__ = ["PRECISIONS", "Upscaler", "interpolate_weights", "load_model", "upscale_by"]
+__all__ = ["PRECISIONS", "InterpolationUpscaler", "NetworkUpscaler", "Upscaler", "upscale_by"]
 
 #: Accepted ``precision`` values.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -375,190 +373,3 @@ def upscale_by(model: Upscaler, image: np.ndarray, factor: float, **kwargs: Any)
         out = model.upscale(out, **kwargs)
     # the rest of the factor, relative to the current size, so the result is round(side × factor)
     return model.upscale(out, outscale=factor * image.shape[0] / out.shape[0], **kwargs)
-
-
-def _pick_device(device: str | None) -> str:
-    import torch
-
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available here; use device='cpu' or None")
-    return str(dev)
-
-
-def _pick_precision(precision: str, device: str, descriptor: Any) -> str:
-    if precision not in PRECISIONS:
-        raise unknown_name("precision", precision, PRECISIONS)
-    on_cuda = device.startswith("cuda")
-    if precision == "auto":
-        if on_cuda and descriptor.supports_half:
-            return "fp16"
-        if on_cuda and descriptor.supports_bfloat16:
-            return "bf16"
-        return "fp32"
-    if precision != "fp32" and not on_cuda:
-        raise ValueError(
-            f"precision={precision!r} needs a CUDA device (half precision on the CPU is slow or "
-            "unsupported and can return black images); use precision='fp32' or 'auto' on the CPU"
-        )
-    ok = descriptor.supports_half if precision == "fp16" else (
-        descriptor.supports_bfloat16 if precision == "bf16" else True)
-    if not ok:
-        raise ValueError(f"this architecture does not support {precision}; use precision='fp32' or 'auto'")
-    return precision
-
-
-def interpolate_weights(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[str, Any]:
-    """Network interpolation: ``(1 − t)·a + t·b`` for two state dicts of the same architecture.
-
-    ``t = 0`` gives ``a``, ``t = 1`` gives ``b``. Between a GAN model and its PSNR-trained
-    twin this dials invented texture up or down (ESRGAN's "network interpolation", Real-ESRGAN's
-    ``dni`` for the denoise strength).
-
-    Raises
-    ------
-    ValueError
-        The two state dicts do not have the same keys and shapes.
-
-    Examples
-    --------
-    >>> import torch
-    >>> interpolate_weights({"w": torch.zeros(2)}, {"w": torch.ones(2)}, 0.25)["w"].tolist()
-    [0.25, 0.25]
-    """
-    if set(a) != set(b):
-        only = sorted(set(a) ^ set(b))[:5]
-        raise ValueError(f"cannot interpolate: the state dicts have different keys (e.g. {only})")
-    out = {}
-    for k, va in a.items():
-        vb = b[k]
-        if tuple(va.shape) != tuple(vb.shape):
-            raise ValueError(f"cannot interpolate {k}: shapes {tuple(va.shape)} and {tuple(vb.shape)} differ")
-        out[k] = va.float() * (1.0 - t) + vb.float() * t if va.is_floating_point() else va
-    return out
-
-
-def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
-    import spandrel
-
-    from upscalekit.models.archs import load_extra
-
-    own = load_extra(sd)  # architectures spandrel lacks (waifu2x UpConv7)
-    if own is not None:
-        return own
-    try:
-        desc = spandrel.ModelLoader().load_from_state_dict(sd)
-    except Exception as err:
-        msg = f"{where}: spandrel does not recognise these weights ({type(err).__name__}: {err})"
-        raise ValueError(msg) from err
-    if not isinstance(desc, spandrel.ImageModelDescriptor):
-        raise ValueError(f"{where}: a {type(desc).__name__} is not an image-to-image upscaler")
-    return desc
-
-
-def _path_state_dict(path: Path) -> tuple[dict[str, Any], Provenance]:
-    from upscalekit.models.loader import load_ncnn_state_dict
-    from upscalekit.models.weights import load_state_dict
-
-    if path.suffix in (".param", ".bin"):
-        param, binf = path.with_suffix(".param"), path.with_suffix(".bin")
-        if not param.is_file() or not binf.is_file():
-            raise FileNotFoundError(f"{path}: an ncnn model needs {param.name} and {binf.name} side by side")
-        sd, _ = load_ncnn_state_dict(param, binf)
-        return sd, Provenance("path", str(binf), f"{param} + {binf.name} (ncnn, converted)")
-    return load_state_dict(path), Provenance("path", str(path), str(path))
-
-
-def load_model(
-    name_or_path: str | os.PathLike[str],
-    *,
-    device: str | None = None,
-    precision: str = "auto",
-    scale: int | None = None,
-    interpolate_with: tuple[str, float] | None = None,
-    progress: bool = True,
-) -> Upscaler:
-    """Load a named model (see :func:`upscalekit.models.list_models`) or a weight file.
-
-    Parameters
-    ----------
-    name_or_path
-        A registry name (``"bicubic"``, ``"realesrgan-x4plus"``…) or a path to a ``.pth``,
-        ``.safetensors`` or ncnn ``.param``/``.bin`` file.
-    device
-        ``"cpu"``, ``"cuda"``…; default CUDA when available.
-    precision
-        ``"auto"`` (fp16/bf16 on CUDA when the architecture allows, fp32 on CPU), ``"fp32"``,
-        ``"fp16"``, ``"bf16"``.
-    scale
-        Only for interpolation baselines (default 4).
-    interpolate_with
-        ``(other, t)``: blend the weights with another model of the same architecture,
-        ``(1 − t)·this + t·other`` (e.g. ``("realesrnet-x4plus", 0.5)``).
-    progress
-        Show a download progress bar.
-
-    Raises
-    ------
-    KeyError
-        Unknown name (with close matches).
-    FileNotFoundError
-        The weights are not available offline (the message gives the URL and where to put the file).
-    ValueError
-        Corrupt weights (the file is named), or a precision the device cannot run.
-
-    Examples
-    --------
-    >>> load_model("bicubic").scale
-    4
-    >>> up = load_model("realesrgan-x4plus")  # doctest: +SKIP
-    >>> up.provenance.source  # doctest: +SKIP
-    'registry'
-    """
-    from upscalekit.models.loader import model_state_dict
-    from upscalekit.models.registry import get_info
-
-    text = os.fspath(name_or_path)
-    path = Path(text).expanduser()
-    info = None
-    if path.suffix in (".pth", ".pt", ".safetensors", ".ckpt", ".param", ".bin") or path.is_file():
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such weight file")
-        sd, prov = _path_state_dict(path)
-        name = path.stem
-    else:
-        info = get_info(text)
-        if info.kind == "interpolation":
-            if interpolate_with is not None:
-                raise ValueError("interpolate_with needs a network model, not an interpolation baseline")
-            return InterpolationUpscaler(info.name, scale=4 if scale is None else scale, info=info)
-        sd, prov = model_state_dict(info, progress=progress)
-        name = info.name
-    if scale is not None and (info is None or scale != info.scale):
-        own = f"×{info.scale}" if info else "a network"
-        raise ValueError(f"scale= only applies to interpolation baselines; {name} is {own}; "
-                         "use upscale(..., outscale=) for another factor")
-    if interpolate_with is not None:
-        other, t = interpolate_with
-        other_info = get_info(other)
-        other_sd, other_prov = model_state_dict(other_info, progress=progress)
-        sd = interpolate_weights(sd, other_sd, float(t))
-        prov = Provenance(prov.source, prov.path,
-                          f"(1 − {t})·[{prov.detail}] + {t}·[{other_prov.detail}]", prov.tried)
-        name = f"{name}~{other_info.name}@{t:g}"
-    desc = _descriptor_from(sd, prov.path or name)
-    if info is not None and desc.scale != (info.net_scale or info.scale):
-        raise ValueError(f"{prov.path}: weights are ×{desc.scale} but {info.name} should be "
-                         f"×{info.net_scale or info.scale}; the file does not belong to this model")
-    dev = _pick_device(device)
-    prec = _pick_precision(precision, dev, desc)
-    desc.model.eval()
-    desc.to(dev)
-    if prec == "fp16":
-        desc.half()
-    elif prec == "bf16":
-        desc.bfloat16()
-    kind = info.kind if info is not None else "sr"
-    return NetworkUpscaler(name, desc, prov, device=dev, precision=prec, kind=kind, info=info)

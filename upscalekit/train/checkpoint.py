@@ -1,7 +1,7 @@
 """Trained networks as files and as :class:`~upscalekit.models.Upscaler` objects.
 
 A checkpoint is two files side by side: ``NAME.safetensors`` (the generator's weights, no pickle,
-read back through :func:`upscalekit.models.weights.load_state_dict`, the model zoo's safe path) and
+read back through :func:`upscalekit.assets.load_state_dict`, the model zoo's safe path) and
 ``NAME.json`` (architecture, training configuration, seed, steps, the command that produced it and
 the loss at the end), so a reader can rebuild the network and re-run the training.
 
@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from upscalekit._checks import unknown_name
+from upscalekit.assets import Provenance
 from upscalekit.models.upscaler import Upscaler
-from upscalekit.models.weights import Provenance
 from upscalekit.train.nets import build_model, count_params
 
 __all__ = ["CHECKPOINT_DIR", "TrainedUpscaler", "checkpoint_names", "load_checkpoint", "load_trained",
@@ -117,7 +117,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> TrainedUpscaler:
     >>> up.name, up.scale
     ('compact-x4-l1', 4)
     """
-    from upscalekit.models.weights import load_state_dict
+    from upscalekit.assets import load_state_dict
 
     path = Path(path)
     side = _sidecar(path)

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from upscalekit.models.weights import Provenance
+from upscalekit.assets import Provenance
 from upscalekit.train.checkpoint import TrainedUpscaler, save_checkpoint
 from upscalekit.train.data import PatchSampler
 from upscalekit.train.losses import LOSS_PRESETS, LossWeights, PatchDiscriminator, PerceptualLoss

@@ -119,7 +119,7 @@ def load_basicvsr(variant: str = "reds4", *, device: str | None = None) -> Basic
     """
     import torch
 
-    from upscalekit.models.weights import load_state_dict, registry_file
+    from upscalekit.assets import load_state_dict, registry_file
     from upscalekit.video._basicvsr_arch import BasicVSRNet
 
     if variant not in BASICVSR_VARIANTS:

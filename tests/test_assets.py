@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from upscalekit.models import weights as W
+from upscalekit import assets as W
 
 PAYLOAD = os.urandom(300_000)
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -1,0 +1,169 @@
+"""``upscalekit compare``: a side-by-side grid of several upscalers with zoom crops."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from upscalekit.cli._common import expand, print_error
+
+__all__ = ["Panel", "compare_grid"]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One column of a comparison grid: a label, the image and an optional score line."""
+
+    label: str
+    image: np.ndarray
+    note: str = ""
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    try:
+        from upscalekit.metrics import psnr
+    except ImportError:  # metrics not in this build: the textbook formula via scikit-image
+        from skimage.metrics import peak_signal_noise_ratio
+
+        return float(peak_signal_noise_ratio(a, b, data_range=1.0))
+    return float(psnr(a, b))
+
+
+def compare_grid(panels: Sequence[Panel], *, crop: tuple[int, int, int] | None = None, zoom_px: int = 256,
+                 title: str = "") -> Any:
+    """Side-by-side grid: full images on top, the same zoomed crop below (matplotlib Figure).
+
+    Parameters
+    ----------
+    panels
+        Images of the same size (put the LR input, nearest-upscaled, first to show the pixels).
+    crop
+        ``(y, x, size)`` of the zoom window in output pixels; default the centre quarter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = compare_grid([Panel("a", np.zeros((32, 32, 3), np.float32))])
+    >>> len(fig.axes)
+    2
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    h, w = panels[0].image.shape[:2]
+    if crop is None:
+        size = max(8, min(h, w) // 4)
+        crop = ((h - size) // 2, (w - size) // 2, size)
+    y, x, s = crop
+    n = len(panels)
+    fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 6.8), squeeze=False)
+    for i, p in enumerate(panels):
+        img = p.image if p.image.ndim == 3 else np.repeat(p.image[..., None], 3, axis=2)
+        img = img[..., :3]
+        axes[0, i].imshow(np.clip(img, 0, 1), interpolation="nearest")
+        axes[0, i].add_patch(Rectangle((x, y), s, s, fill=False, edgecolor="yellow", linewidth=1.5))
+        axes[0, i].set_title(p.label + (f"\n{p.note}" if p.note else ""), fontsize=9)
+        axes[1, i].imshow(np.clip(img[y:y + s, x:x + s], 0, 1), interpolation="nearest")
+        axes[1, i].set_title(f"zoom {s}×{s} px", fontsize=8)
+        for ax in axes[:, i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _compare_one(path: Path, models: list[Any], *, hr: bool, scale: int, dest: Path,
+                 crop: tuple[int, int, int] | None) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    from upscalekit.io import read_image
+    from upscalekit.resize import resize
+
+    img = read_image(path)
+    if hr:
+        h, w = img.shape[0] // scale * scale, img.shape[1] // scale * scale
+        ref = img[:h, :w]
+        lr = resize(ref, scale=1 / scale, method="bicubic")
+    else:
+        ref, lr = None, img
+    target = (lr.shape[0] * scale, lr.shape[1] * scale)
+    panels = [Panel(f"input ({lr.shape[1]}×{lr.shape[0]}, pixels)",
+                    resize(lr, size=target, method="nearest"))]
+    scores: dict[str, Any] = {}
+    for m in models:
+        t0 = time.perf_counter()
+        out = m.upscale(lr, outscale=scale)
+        secs = time.perf_counter() - t0
+        note = f"{secs:.1f} s"
+        entry: dict[str, Any] = {"seconds": round(secs, 3)}
+        if ref is not None:
+            entry["psnr_db"] = round(_psnr(ref, out), 3)
+            note = f"PSNR {entry['psnr_db']:.2f} dB · {note}"
+        scores[m.name] = entry
+        panels.append(Panel(m.name, out, note))
+    if ref is not None:
+        panels.append(Panel("ground truth", ref))
+    title = f"{path.name}: ×{scale}" + (" from a bicubic-downscaled ground truth" if hr else "")
+    fig = compare_grid(panels, crop=crop, title=title)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(dest, dpi=110)
+    plt.close(fig)
+    return scores
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from upscalekit.models import load_model
+
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    try:
+        models = [load_model(n, device=args.device) for n in names]
+    except (KeyError, FileNotFoundError, ValueError) as err:
+        print_error(str(err).strip('"'))
+        return 2
+    files = expand(args.inputs)
+    out = Path(args.output)
+    single = len(files) == 1 and out.suffix.lower() == ".png"
+    crop = tuple(int(v) for v in args.crop.split(",")) if args.crop else None
+    if crop is not None and len(crop) != 3:
+        print_error(f"--crop takes y,x,size in output pixels, got {args.crop!r}")
+        return 2
+    failed, report = 0, {}
+    for f in files:
+        dest = out if single else out / f"{f.stem}_compare.png"
+        try:
+            report[str(f)] = _compare_one(f, models, hr=args.hr, scale=args.scale, dest=dest,
+                                          crop=crop)  # type: ignore[arg-type]
+            print(f"{f} → {dest}")
+            for name, entry in report[str(f)].items():
+                print(f"  {name:28s} " + "  ".join(f"{k}={v}" for k, v in entry.items()))
+        except Exception as err:  # noqa: BLE001 - report and go on with the next file
+            failed += 1
+            print_error(f"{f}: skipped ({type(err).__name__}: {err})")
+    if failed:
+        print_error(f"{failed} of {len(files)} file(s) failed")
+    return 1 if failed or not files else 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``compare`` subcommand to the parser's subparsers."""
+    c = sub.add_parser("compare", help="side-by-side grid of several upscalers with zoom crops")
+    c.add_argument("inputs", nargs="+", help="image files or folders")
+    c.add_argument("-m", "--models", default="bicubic,realesrgan-x4plus", help="comma-separated model names")
+    c.add_argument("-o", "--output", required=True, help="a .png file (one input) or a folder")
+    c.add_argument("--hr", action="store_true",
+                   help="inputs are ground truth: downscale them first and report PSNR against them")
+    c.add_argument("--scale", type=int, default=4, help="upscaling factor (default 4)")
+    c.add_argument("--crop", default=None, help="zoom window y,x,size in output pixels")
+    c.add_argument("--device", default=None)
+    c.set_defaults(func=_cmd_compare)
