@@ -396,10 +396,13 @@ def _allowed_globals() -> dict[tuple[str, str], Any]:
 
     reconstruct = np.zeros(1).__reduce__()[0]
     scalar = np.float32(0).__reduce__()[0]
+    frombuffer = np.zeros(1).__reduce_ex__(5)[0]  # protocol 5 rebuilds arrays from a buffer
     table: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
     for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
         table[(mod, "_reconstruct")] = reconstruct
         table[(mod, "scalar")] = scalar
+    for mod in ("numpy.core.numeric", "numpy._core.numeric"):
+        table[(mod, "_frombuffer")] = frombuffer
     table[("collections", "OrderedDict")] = collections.OrderedDict
     for t in (dict, list, tuple, set, frozenset, bytearray, bytes, str, int, float, complex, bool):
         table[("builtins", t.__name__)] = t
