@@ -19,6 +19,7 @@ from upscalekit.metrics import (
     lr_consistency,
     project_to_lr,
     psnr,
+    rgb_to_y,
     ssim,
 )
 from upscalekit.resize import resize
@@ -126,6 +127,23 @@ def test_y_channel_changes_the_number() -> None:
     # Guards against y_channel silently doing nothing: luma-only PSNR differs from RGB PSNR.
     _, ref, cand = _pairs()[0]
     assert abs(psnr(ref, cand, y_channel=True) - psnr(ref, cand)) > 0.1
+
+
+def test_y_channel_conventions() -> None:
+    # "matlab": rgb2ycbcr on the uint8 image, Y rounded; "basicsr" (= True): unrounded, as BasicSR.
+    _, ref, cand = _pairs()[1]
+    y_m = rgb_to_y(ref, convention="matlab") * 255
+    assert np.array_equal(y_m, np.round(y_m)) and 16 <= y_m.min() and y_m.max() <= 235
+    assert np.abs(y_m - rgb_to_y(ref) * 255).max() <= 0.5 + 1e-9
+    assert psnr(ref, cand, y_channel=True) == psnr(ref, cand, y_channel="basicsr")
+    assert ssim(ref, cand, y_channel=True) == ssim(ref, cand, y_channel="basicsr")
+    p_m, p_b = psnr(ref, cand, y_channel="matlab"), psnr(ref, cand, y_channel="basicsr")
+    print(f"Y-PSNR matlab {p_m:.4f} dB, basicsr {p_b:.4f} dB")
+    assert p_m != p_b and abs(p_m - p_b) < 0.2
+    with pytest.raises(KeyError, match="did you mean 'matlab'"):
+        psnr(ref, cand, y_channel="matlb")
+    with pytest.raises(ValueError, match="y_channel must be"):
+        ssim(ref, cand, y_channel=1.0)  # type: ignore[arg-type]
 
 
 def test_identical_images_psnr_inf_ssim_one() -> None:

@@ -5,9 +5,19 @@ reproduce the numbers in SR papers:
 
 - ``crop_border=s``: ignore ``s`` pixels on every edge (papers use the scale factor,
   because borders of an upscaled image depend on the padding rule, not the model);
-- ``y_channel=True``: compare only luma, the ITU-R BT.601 "studio range" Y of
+- ``y_channel=...``: compare only luma, the ITU-R BT.601 "studio range" Y of
   MATLAB's ``rgb2ycbcr`` (``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` on 0–255 data,
-  R, G, B in [0, 1]), as BasicSR's ``to_y_channel`` does.
+  R, G, B in [0, 1]). Two conventions, which differ in the second decimal of a PSNR:
+
+  - ``"matlab"``: Y as MATLAB computes it for **uint8** images: the RGB image is quantised to
+    8 bits and Y is rounded to an integer. The classic SR tables were made this way (the
+    released evaluation scripts of SRCNN, VDSR, EDSR and RCAN are MATLAB, run on PNG files);
+  - ``"basicsr"`` (also ``True``): the same coefficients without rounding, BasicSR's
+    ``test_y_channel`` / ``to_y_channel`` (used by BasicSR-based code such as HAT's, and the same
+    formula in SwinIR's evaluation script). Rounding adds ±0.5/255 noise to both images, so it
+    lowers PSNR slightly.
+
+  ``False`` (default) compares RGB.
 
 SSIM uses the original Wang et al. (2004) settings: an 11×11 Gaussian window with
 σ = 1.5, K1 = 0.01, K2 = 0.03, population (not sample) covariances, the mean taken over
@@ -23,18 +33,20 @@ import numpy as np
 
 from upscalekit._checks import check_pair
 
-__all__ = ["psnr", "rgb_to_y", "ssim"]
+__all__ = ["Y_CONVENTIONS", "psnr", "rgb_to_y", "ssim"]
 
 # BT.601 luma weights for R, G, B in [0, 1] giving Y on the 0-255 scale (MATLAB rgb2ycbcr).
 _Y_WEIGHTS = np.array([65.481, 128.553, 24.966])
 _Y_OFFSET = 16.0
+#: Luma conventions for ``y_channel=`` (``True`` means ``"basicsr"``); see the module docstring.
+Y_CONVENTIONS: tuple[str, ...] = ("matlab", "basicsr")
 
 _WIN_SIGMA = 1.5
 _WIN_RADIUS = 5  # 11×11 window, as in the SSIM paper and BasicSR
 _K1, _K2 = 0.01, 0.03
 
 
-def rgb_to_y(image: np.ndarray) -> np.ndarray:
+def rgb_to_y(image: np.ndarray, *, convention: str = "basicsr") -> np.ndarray:
     """Luma Y of ITU-R BT.601 with the studio-range offset, on the [0, 1] scale.
 
     ``Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255`` for R, G, B in [0, 1], so Y lies in
@@ -44,6 +56,10 @@ def rgb_to_y(image: np.ndarray) -> np.ndarray:
     ----------
     image
         H×W×3 RGB float image in [0, 1].
+    convention
+        ``"basicsr"``: unrounded (BasicSR's ``rgb2ycbcr(y_only=True)``). ``"matlab"``: MATLAB's
+        ``rgb2ycbcr`` on a uint8 image: R, G, B rounded to 8 bits first, Y rounded to an integer
+        (half away from zero, as MATLAB's ``round``), so the result is on the k/255 grid.
 
     Returns
     -------
@@ -55,18 +71,49 @@ def rgb_to_y(image: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> round(float(rgb_to_y(np.ones((1, 1, 3)))[0, 0] * 255), 3)
     235.0
+    >>> px = np.full((1, 1, 3), 0.5)
+    >>> float(rgb_to_y(px)[0, 0] * 255), float(rgb_to_y(px, convention="matlab")[0, 0] * 255)
+    (125.5, 126.0)
     """
+    if convention not in Y_CONVENTIONS:
+        from upscalekit._checks import unknown_name
+
+        raise unknown_name("Y-channel convention", convention, Y_CONVENTIONS)
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"rgb_to_y expects an H×W×3 RGB image, got shape {image.shape}")
-    return (image @ _Y_WEIGHTS + _Y_OFFSET) / 255.0
+    if convention == "basicsr":
+        return (image @ _Y_WEIGHTS + _Y_OFFSET) / 255.0
+    rgb8 = np.floor(image * 255.0 + 0.5)  # the uint8 image MATLAB is given (values in [0, 1])
+    # MATLAB's arithmetic, in its order (imlincomb of T/255 with the uint8 planes, plus the offset, in
+    # double): about one pixel in a thousand lands exactly on k + 0.5 in exact arithmetic, so the
+    # order of the floating-point operations decides its rounding.
+    c = _Y_WEIGHTS / 255.0
+    y = c[0] * rgb8[..., 0] + c[1] * rgb8[..., 1] + c[2] * rgb8[..., 2] + _Y_OFFSET
+    return np.floor(y + 0.5) / 255.0
+
+
+def _y_convention(y_channel: bool | str) -> str | None:
+    """``False`` → None (RGB), ``True`` → ``"basicsr"``, a name → itself (checked)."""
+    if y_channel is False or y_channel is None:
+        return None
+    if y_channel is True:
+        return "basicsr"
+    if isinstance(y_channel, str) and y_channel in Y_CONVENTIONS:
+        return y_channel
+    from upscalekit._checks import unknown_name
+
+    if isinstance(y_channel, str):
+        raise unknown_name("y_channel convention", y_channel, Y_CONVENTIONS)
+    raise ValueError(f"y_channel must be False, True, 'matlab' or 'basicsr', got {y_channel!r}")
 
 
 def _prepare(
-    a: object, b: object, crop_border: int, y_channel: bool
+    a: object, b: object, crop_border: int, y_channel: bool | str
 ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """Validate, convert to H×W×C float64 (Y only if asked) and crop; also return the full H×W."""
     a, b = check_pair(a, b, ("image0", "image1"))
+    conv = _y_convention(y_channel)
     if not isinstance(crop_border, int | np.integer) or crop_border < 0:
         raise ValueError(f"crop_border must be a non-negative integer, got {crop_border!r}")
     h, w = a.shape[:2]
@@ -81,8 +128,8 @@ def _prepare(
     b64 = b.astype(np.float64)
     if a64.ndim == 2:
         a64, b64 = a64[..., None], b64[..., None]
-    if y_channel and a64.shape[2] == 3:
-        a64, b64 = rgb_to_y(a64)[..., None], rgb_to_y(b64)[..., None]
+    if conv and a64.shape[2] == 3:
+        a64, b64 = rgb_to_y(a64, convention=conv)[..., None], rgb_to_y(b64, convention=conv)[..., None]
     if crop_border:
         c = crop_border
         a64, b64 = a64[c:-c, c:-c], b64[c:-c, c:-c]
@@ -102,7 +149,7 @@ def psnr(
     *,
     data_range: float = 1.0,
     crop_border: int = 0,
-    y_channel: bool = False,
+    y_channel: bool | str = False,
     full: bool = False,
 ) -> float | tuple[float, np.ndarray]:
     """Peak signal-to-noise ratio in dB: ``10 log10(data_range² / MSE)``.
@@ -116,7 +163,9 @@ def psnr(
     crop_border
         Pixels dropped on every edge before comparing (SR papers use the scale factor).
     y_channel
-        Compare the BT.601 luma (:func:`rgb_to_y`) instead of the RGB channels.
+        Compare the BT.601 luma (:func:`rgb_to_y`) instead of the RGB channels: ``"matlab"``
+        (rounded uint8 Y, the classic SR tables), ``"basicsr"`` or ``True`` (unrounded, BasicSR's
+        ``test_y_channel``); ``False`` compares RGB. Gray images are compared as they are.
     full
         Also return the per-pixel squared-error map.
 
@@ -167,7 +216,7 @@ def ssim(
     *,
     data_range: float = 1.0,
     crop_border: int = 0,
-    y_channel: bool = False,
+    y_channel: bool | str = False,
     full: bool = False,
 ) -> float | tuple[float, np.ndarray]:
     """Structural similarity (Wang et al. 2004): Gaussian 11×11 window, σ = 1.5, K1 = 0.01, K2 = 0.03.
@@ -182,7 +231,8 @@ def ssim(
     crop_border
         Pixels dropped on every edge before comparing.
     y_channel
-        Compare the BT.601 luma (:func:`rgb_to_y`) instead of averaging the RGB channels.
+        Compare the BT.601 luma (:func:`rgb_to_y`) instead of averaging the RGB channels:
+        ``"matlab"``, ``"basicsr"``/``True`` or ``False``, as in :func:`psnr`.
     full
         Also return the SSIM map.
 
