@@ -1,4 +1,4 @@
-"""Tests for upscalekit.widgets: the pure functions pixel by pixel, the widgets headless.
+"""Tests for upscalekit.widgets: the widgets headless (their drawing helpers: test_display.py).
 
 ipywidgets works without a frontend: setting a slider's value fires the observers synchronously,
 so a test can move a slider and compare the PNG bytes the widget would show.
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from upscalekit import widgets as W
+from upscalekit.display import heatmap_rgb
 from upscalekit.resize import resize
 
 
@@ -35,98 +36,7 @@ def _ramp(h: int, w: int) -> np.ndarray:
     return np.stack([x / max(1, w - 1), y / max(1, h - 1), np.full_like(x, 0.5)], axis=2)
 
 
-# ---------------------------------------------------------------- swipe_composite
-
-
-def test_swipe_composite_exact_split() -> None:
-    a, b = np.zeros((3, 10, 3), np.float32), np.ones((3, 10, 3), np.float32)
-    out = W.swipe_composite(a, b, 0.3, line_width=0)
-    assert (out[:, :3] == 0).all() and (out[:, 3:] == 1).all()
-    assert (W.swipe_composite(a, b, 0.0, line_width=0) == b).all()
-    assert (W.swipe_composite(a, b, 1.0, line_width=0) == a).all()
-
-
-def test_swipe_composite_draws_line_centred_and_at_borders() -> None:
-    a, b = np.zeros((2, 10, 3), np.float32), np.zeros((2, 10, 3), np.float32)
-    out = W.swipe_composite(a, b, 0.5, line_width=2, line_color=(1.0, 0.0, 0.0))
-    red_cols = np.flatnonzero(out[0, :, 0] == 1.0).tolist()
-    assert red_cols == [4, 5]
-    assert (out[..., 1:] == 0).all()
-    # At either border the line keeps its width instead of falling off the image.
-    assert np.flatnonzero(W.swipe_composite(a, b, 1.0, line_width=2)[0, :, 0]).tolist() == [8, 9]
-    assert np.flatnonzero(W.swipe_composite(a, b, 0.0, line_width=2)[0, :, 0]).tolist() == [0, 1]
-
-
-def test_swipe_composite_gray_and_errors() -> None:
-    g = np.full((4, 4), 0.25, np.float32)
-    assert W.swipe_composite(g, g, 0.5).shape == (4, 4, 3)
-    with pytest.raises(ValueError, match="same shape"):
-        W.swipe_composite(np.zeros((4, 4, 3), np.float32), np.zeros((4, 5, 3), np.float32), 0.5)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        W.swipe_composite(g, g, 1.5)
-
-
-# ---------------------------------------------------------------- zoom
-
-
-def test_zoom_boxes_same_scale_centre_and_clamp() -> None:
-    assert W.zoom_boxes([(100, 100)], 0.5, 0.5, 0.2) == [(40, 40, 60, 60)]
-    # A region asked for beyond the border slides inside and keeps its size.
-    assert W.zoom_boxes([(100, 100)], 0.0, 1.0, 0.2) == [(80, 0, 100, 20)]
-    assert W.zoom_boxes([(100, 100)], 1.0, 0.0, 0.2) == [(0, 80, 20, 100)]
-    # size 1 is the whole shorter side.
-    assert W.zoom_boxes([(50, 100)], 0.5, 0.5, 1.0) == [(0, 25, 50, 75)]
-
-
-def test_zoom_boxes_different_scales_cover_the_same_scene() -> None:
-    boxes = W.zoom_boxes([(16, 24), (64, 96), (32, 48)], 0.3, 0.7, 0.25)
-    lr, x4, x2 = boxes
-    assert [v * 4 for v in lr] == list(x4)
-    assert [v * 2 for v in lr] == list(x2)
-
-
-def test_zoom_crops_lr_pixels_become_blocks_aligned_with_sr() -> None:
-    lr = np.random.default_rng(0).random((16, 16, 3), dtype=np.float32)
-    sr = np.repeat(np.repeat(lr, 4, axis=0), 4, axis=1)  # a "perfect" nearest 4× upscale
-    crops = W.zoom_crops({"lr": lr, "sr": sr}, 0.4, 0.6, 0.25, magnify=2)
-    assert list(crops) == ["lr", "sr"]
-    assert crops["lr"].shape == crops["sr"].shape == (32, 32, 3)
-    # Same scene, same place: the LR crop magnified 8× equals the SR crop magnified 2×.
-    np.testing.assert_array_equal(crops["lr"], crops["sr"])
-    (t, lft, _, _), _ = W.zoom_boxes([lr.shape, sr.shape], 0.4, 0.6, 0.25)
-    np.testing.assert_array_equal(crops["lr"][::8, ::8], lr[t : t + 4, lft : lft + 4])
-
-
-def test_zoom_crops_border_and_errors() -> None:
-    img = _ramp(20, 20)
-    crop = W.zoom_crops({"a": img}, 1.0, 1.0, 0.5, magnify=1)["a"]
-    np.testing.assert_array_equal(crop, img[10:, 10:])
-    with pytest.raises(ValueError, match="magnify"):
-        W.zoom_crops({"a": img}, 0.5, 0.5, 0.5, magnify=0)
-    with pytest.raises(ValueError, match="size"):
-        W.zoom_crops({"a": img}, 0.5, 0.5, 0.0)
-    with pytest.raises(ValueError, match="x is the region centre"):
-        W.zoom_crops({"a": img}, 1.2, 0.5, 0.5)
-    with pytest.raises(ValueError, match="at least one"):
-        W.zoom_crops({}, 0.5, 0.5, 0.5)
-
-
-def test_side_by_side_and_draw_box() -> None:
-    a, b = np.zeros((2, 3, 3), np.float32), np.full((4, 1), 0.5, np.float32)
-    out = W.side_by_side([a, b], gap=2, background=1.0)
-    assert out.shape == (4, 6, 3)
-    assert (out[:2, :3] == 0).all() and (out[:, 3:5] == 1).all() and (out[:, 5] == 0.5).all()
-    assert (out[2:, :3] == 1).all()  # padding below the shorter tile
-    boxed = W.draw_box(np.zeros((6, 6, 3), np.float32), (1, 1, 5, 5), color=(1, 0, 0), width=1)
-    ring = np.zeros((6, 6), bool)
-    ring[1:5, 1:5] = True
-    ring[2:4, 2:4] = False
-    np.testing.assert_array_equal(boxed[..., 0] == 1, ring)
-    with pytest.raises(ValueError, match="box"):
-        W.draw_box(np.zeros((6, 6, 3), np.float32), (4, 4, 2, 2))
-
-
-# ---------------------------------------------------------------- blend / heat
+# ---------------------------------------------------------------- blend
 
 
 def test_blend_residual_endpoints_linearity_and_clip() -> None:
@@ -142,41 +52,6 @@ def test_blend_residual_endpoints_linearity_and_clip() -> None:
     assert over.min() >= 0 and over.max() <= 1
     with pytest.raises(ValueError, match="finite"):
         W.blend_residual(base, model, float("nan"))
-
-
-def test_heatmap_rgb_uses_colormap_ends_and_fixed_vmax() -> None:
-    import matplotlib
-
-    lut = matplotlib.colormaps["magma"]
-    v = np.array([[0.0, 0.5, 1.0, 2.0]], np.float32)
-    out = W.heatmap_rgb(v, vmax=1.0)
-    np.testing.assert_allclose(out[0, 0], lut(0.0)[:3], atol=1e-6)
-    np.testing.assert_allclose(out[0, 2], lut(1.0)[:3], atol=1e-6)
-    np.testing.assert_array_equal(out[0, 3], out[0, 2])  # saturates above vmax
-    assert (W.heatmap_rgb(np.zeros((2, 2), np.float32)) == out[0, 0]).all()  # all-zero map is safe
-    with pytest.raises(KeyError, match="colormap"):
-        W.heatmap_rgb(v, cmap="magmaa")
-
-
-def test_overlay_heatmap_blends_and_resizes() -> None:
-    img = np.full((4, 4, 3), 0.2, np.float32)
-    heat = np.ones((2, 2), np.float32)
-    top = W.heatmap_rgb(np.ones((1, 1), np.float32), vmax=1.0)[0, 0]
-    out = W.overlay_heatmap(img, heat, 0.5, vmax=1.0)
-    assert out.shape == (4, 4, 3)
-    np.testing.assert_allclose(out, np.broadcast_to(0.5 * 0.2 + 0.5 * top, out.shape), atol=1e-5)
-    np.testing.assert_array_equal(W.overlay_heatmap(img, heat, 0.0), img)
-    with pytest.raises(ValueError, match="opacity"):
-        W.overlay_heatmap(img, heat, 2.0)
-
-
-def test_local_metrics_behave() -> None:
-    lr = _ramp(16, 16) * 0.8 + 0.1
-    up = resize(lr, scale=4, method="bicubic")
-    assert float(W._invented_local(lr, up).max()) == 0.0  # bicubic invents nothing
-    noisy = np.clip(up + np.random.default_rng(2).normal(0, 0.1, up.shape).astype(np.float32), 0, 1)
-    assert W._invented_local(lr, noisy).mean() > 0.05
-    assert W._lr_consistency_local(lr, up) > W._lr_consistency_local(lr, noisy)
 
 
 # ---------------------------------------------------------------- widgets, headless
@@ -332,7 +207,7 @@ def test_frame_scrubber_streams_overlay_and_errors() -> None:
     plain = fs.images["model"].value
     fs.opacity.value = 1.0
     assert fs.images["model"].value != plain
-    top = np.rint(W.heatmap_rgb(np.ones((1, 1), np.float32))[0, 0] * 255)
+    top = np.rint(heatmap_rgb(np.ones((1, 1), np.float32))[0, 0] * 255)
     np.testing.assert_array_equal(_decode(fs.images["model"].value)[0, 0], top)  # vmax shared: 2.0
     assert fs.images["bicubic"].value == fs._cache[("bicubic", 2, 0.0)]
     assert fs.play.max == 2
@@ -349,11 +224,55 @@ def test_frame_scrubber_streams_overlay_and_errors() -> None:
         W.FrameScrubber({"a": frames}, overlay={"b": maps})
 
 
-def test_ipython_display_shows_the_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ipython_display_shows_the_widget_and_a_static_png(monkeypatch: pytest.MonkeyPatch) -> None:
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     sw = W.SwipeCompare(np.zeros((4, 4, 3), np.float32), np.ones((4, 4, 3), np.float32))
     sw._ipython_display_()
-    assert shown == [sw.widget]
+    (live, _), (static, kw) = shown
+    assert sw.widget in live.children  # the live tree, with the style that hides the snapshot
+    assert "upscalekit-static" in live.children[0].value and kw == {"raw": True}
+    assert 'class="upscalekit-static"' in static["text/html"] and "<img" in static["text/html"]
+    import base64
+
+    np.testing.assert_array_equal(_decode(base64.b64decode(static["image/png"])),
+                                  np.rint(sw.picture() * 255).astype(np.uint8))
+
+
+def test_every_widget_of_the_kit_is_a_widget_with_a_picture(tmp_path) -> None:
+    from upscalekit.diagnose.widget import DiagnoseExplorer
+    from upscalekit.faces import FidelitySlider
+    from upscalekit.human import ABStudy, VoteStore, make_design
+    from upscalekit.train import StepSlider
+    from upscalekit.video import ClipViewer
+
+    kit = [W.SwipeCompare, W.SyncZoom, W.MethodPicker, W.ScaleCompare, W.HallucinationBudget,
+           W.FrameScrubber, ClipViewer, DiagnoseExplorer, ABStudy, FidelitySlider, StepSlider]
+    assert all(issubclass(c, W.Widget) for c in kit)
+    img = _ramp(16, 16)
+    frames = [img, img[::-1].copy()]
+    store = VoteStore(tmp_path / "v.sqlite")
+    study = ABStudy(store, make_design(["x"], ["a", "b"], repeats=1, seed=0),
+                    {"x": {"a": img, "b": img[:, ::-1].copy()}}, display=32)
+    widgets = [W.SwipeCompare(img, img), W.SyncZoom({"a": img}), W.MethodPicker(["a", "b"], selected=["a"]),
+               W.ScaleCompare(img, ["bicubic"], lambda m, lr, s: resize(lr, scale=s, method=m)),
+               W.HallucinationBudget(img, resize(img, scale=4)), W.FrameScrubber(frames),
+               ClipViewer({"a": frames}), study]
+    from upscalekit.samples import Sample
+
+    class Bicubic:
+        def upscale(self, lr: np.ndarray) -> np.ndarray:
+            return resize(lr, scale=4)
+
+    crop = Sample("ramp", resize(img, scale=4), img, {})
+    widgets.append(StepSlider({"0": Bicubic(), "1": Bicubic()}, crop))
+    for wd in widgets:
+        pic = wd.picture()
+        assert pic.ndim == 3 and pic.shape[2] == 3 and pic.dtype == np.float32, type(wd).__name__
+        assert wd.static_png()[:4] == b"\x89PNG"
+        wd.value = wd.value  # one value-style control on every widget
+    assert widgets[2].value == ("a",)
+    widgets[0].value = 0.0  # the swipe's split: all of b
+    np.testing.assert_array_equal(widgets[0].picture()[:, 2:], img[:, 2:])

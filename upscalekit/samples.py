@@ -133,7 +133,7 @@ _SPECS: tuple[_Spec, ...] = (
 _BY_NAME = MappingProxyType({s.name: s for s in _SPECS})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sample:
     """A ground-truth photo and the LR input derived from it.
 

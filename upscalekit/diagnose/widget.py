@@ -9,6 +9,7 @@ the network; the opacity slider only re-blends the picture.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from upscalekit.diagnose.fixes import apply_strength
 from upscalekit.diagnose.report import DETECTORS, overlay
 from upscalekit.diagnose.scenarios import Scenario
 from upscalekit.io import encode_png
+from upscalekit.widgets.base import Widget
 
 __all__ = ["DiagnoseExplorer", "ExplorerView", "explore", "render_overlay"]
 
@@ -65,7 +67,7 @@ def explore(scenario: Scenario, *, strength: float = 1.0, opacity: float = 0.6) 
     return ExplorerView(render_overlay(sr, finding.heatmap, opacity), sr, finding, caption)
 
 
-class DiagnoseExplorer:
+class DiagnoseExplorer(Widget):
     """Pick an artifact scenario, move the strength and heatmap-opacity sliders, see the detector react.
 
     Parameters
@@ -83,7 +85,7 @@ class DiagnoseExplorer:
         if scenarios is not None and not scenarios:
             raise ValueError("scenarios is empty; pass at least one, e.g. {'haloing': reproduce('haloing')}")
         self._scenarios: dict[str, Scenario] | None = dict(scenarios) if scenarios is not None else None
-        self._ui: Any = None
+        self._controls: tuple[Any, Any, Any] | None = None
 
     @property
     def scenarios(self) -> dict[str, Scenario]:
@@ -99,6 +101,19 @@ class DiagnoseExplorer:
             raise unknown_name("scenario", name, self.scenarios)
         return explore(self.scenarios[name], strength=strength, opacity=opacity)
 
+    def _current(self) -> ExplorerView:
+        if self._controls is None:
+            return self.view(next(iter(self.scenarios)))
+        pick, strength, opacity = self._controls
+        return self.view(pick.value, strength=strength.value, opacity=opacity.value)
+
+    def picture(self) -> np.ndarray:
+        """The scenario's SR with its detector's heatmap, at the controls' values."""
+        return self._current().image
+
+    def caption(self) -> str:
+        return self._current().caption
+
     def _build(self) -> Any:
         import ipywidgets as w
 
@@ -108,23 +123,18 @@ class DiagnoseExplorer:
                                  continuous_update=False)
         opacity = w.FloatSlider(value=0.6, min=0.0, max=1.0, step=0.05, description="heatmap",
                                 continuous_update=False)
+        self._controls = (pick, strength, opacity)
+        self.control = strength
         picture = w.Image(format="png")
         caption = w.HTML()
 
         def refresh(_: object = None) -> None:
-            v = self.view(pick.value, strength=strength.value, opacity=opacity.value)
+            v = self._current()
             picture.value = encode_png(v.image)
             picture.width = str(max(256, v.image.shape[1]))
-            caption.value = "<br>".join(v.caption.splitlines())
+            caption.value = "<br>".join(html.escape(line) for line in v.caption.splitlines())
 
         for control in (pick, strength, opacity):
             control.observe(refresh, names="value")
         refresh()
         return w.VBox([w.HBox([pick, strength, opacity]), picture, caption])
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        if self._ui is None:
-            self._ui = self._build()
-        display(self._ui)

@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 
 from upscalekit.faces.restore import FaceRestorer, compose_faces, prepare_faces
+from upscalekit.widgets.base import Widget
 
 __all__ = ["FidelitySlider"]
 
 
-class FidelitySlider:
+class FidelitySlider(Widget):
     """Slider from 0 (background pipeline's face) to 1 (restorer's face); works with any restorer.
 
     The restorer runs once in the constructor; moving the slider only calls
@@ -47,25 +48,32 @@ class FidelitySlider:
         out = compose_faces(self.background, self.faces, fidelity=f)
         return out if self.crop is None else out[self.crop]
 
-    def _ipython_display_(self) -> None:
+    def picture(self) -> np.ndarray:
+        """The composite at the current fidelity."""
+        return np.clip(self.render(), 0.0, 1.0).astype(np.float32, copy=False)
+
+    def caption(self) -> str:
+        return f"fidelity {self.fidelity:.2f} ({len(self.faces)} face(s))"
+
+    def _build(self) -> Any:
+        import html
+
         import ipywidgets as w
-        import matplotlib.pyplot as plt
-        from IPython.display import display
+
+        from upscalekit.io import encode_png
+        from upscalekit.widgets.base import image_view
 
         slider = w.FloatSlider(value=self.fidelity, min=0.0, max=1.0, step=0.05, description="fidelity",
                                continuous_update=False)
-        out = w.Output()
+        self.control = slider
+        title = w.HTML()
+        image = image_view(width=min(512, self.render().shape[1]) if self.crop is None else None)
 
         def draw(_: Any = None) -> None:
             self.fidelity = float(slider.value)
-            with out:
-                out.clear_output(wait=True)
-                fig, ax = plt.subplots(figsize=(6, 6))
-                ax.imshow(self.render())
-                ax.set_title(f"fidelity {self.fidelity:.2f} ({len(self.faces)} face(s))")
-                ax.axis("off")
-                plt.show()
+            image.value = encode_png(self.picture())
+            title.value = f"<b>{html.escape(self.caption())}</b>"
 
         slider.observe(draw, names="value")
         draw()
-        display(w.VBox([slider, out]))
+        return w.VBox([slider, title, image])

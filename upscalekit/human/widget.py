@@ -30,6 +30,7 @@ from upscalekit._checks import check_image
 from upscalekit.human.design import ATTENTION_METHOD, Trial, attention_image
 from upscalekit.human.store import Vote, VoteStore
 from upscalekit.io import encode_png
+from upscalekit.widgets.base import Widget
 
 __all__ = [
     "ABStudy",
@@ -201,7 +202,7 @@ def trial_images(
 
 
 # -- the widget ----------------------------------------------------------------------------------
-class ABStudy:
+class ABStudy(Widget):
     """Blind A/B study widget; display it in a notebook cell.
 
     Parameters
@@ -355,10 +356,18 @@ class ABStudy:
             self._w["events"] = ev
         except ImportError:
             hint.value += "<small> (click to vote; install ipyevents for keyboard shortcuts)</small>"
+        self.control = sliders["size"]
         self._refresh()
         return root
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def picture(self) -> np.ndarray:
+        """The panels of the trial on screen (zoomed as the sliders say), side by side; white when done."""
+        from upscalekit.display import side_by_side
 
-        display(self._build())
+        tiles = [zoom(img, crop_box(img.shape, **self.crop), display=self.display)
+                 for _, img in self._panels()]
+        return side_by_side(tiles) if tiles else np.ones((self.display // 4, self.display, 3), np.float32)
+
+    def caption(self) -> str:
+        names = " | ".join(label for label, _ in self._panels()) or "done"
+        return f"{names} · {progress_text(self.state.position, len(self.state.trials))}"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from upscalekit.metrics import evaluate, invented_detail
+from upscalekit.widgets.base import Widget
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -141,7 +142,7 @@ def plot_detail_maps(outputs: Mapping[str, np.ndarray], lr: np.ndarray, *, vmax:
     return fig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StepView:
     """One checkpoint's output on one crop, for the training-steps slider."""
 
@@ -161,7 +162,7 @@ def step_views(checkpoints: Mapping[str, Any], crop: Sample) -> list[StepView]:
     return views
 
 
-class StepSlider:
+class StepSlider(Widget):
     """A slider over training checkpoints: the output and its invented detail at each step.
 
     The views are computed once (:func:`step_views`); moving the slider only redraws.
@@ -194,22 +195,30 @@ class StepSlider:
             a.set_axis_off()
         return fig
 
-    def _ipython_display_(self) -> None:
+    def picture(self) -> np.ndarray:
+        """The figure of the step the slider is on, as an image."""
+        from upscalekit.widgets.base import figure_to_rgb
+
+        return figure_to_rgb(self.figure(int(self.control.value) if self.control is not None else 0))
+
+    def caption(self) -> str:
+        i = int(self.control.value) if self.control is not None else 0
+        return f"step {self.views[i].label}: ground truth | output | invented detail"
+
+    def _build(self) -> Any:
         import ipywidgets as widgets
-        import matplotlib.pyplot as plt
-        from IPython.display import display
+
+        from upscalekit.io import encode_png
+        from upscalekit.widgets.base import image_view
 
         slider = widgets.SelectionSlider(options=[(v.label, i) for i, v in enumerate(self.views)],
                                          description="step", continuous_update=False)
-        out = widgets.Output()
+        self.control = slider
+        image = image_view()
 
-        def show(index: int) -> None:
-            out.clear_output(wait=True)
-            with out:
-                fig = self.figure(index)
-                display(fig)
-                plt.close(fig)
+        def show(_: Any = None) -> None:
+            image.value = encode_png(self.picture())
 
-        slider.observe(lambda change: show(change["new"]), names="value")
-        show(0)
-        display(widgets.VBox([slider, out]))
+        slider.observe(show, names="value")
+        show()
+        return widgets.VBox([slider, image])

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from upscalekit.resize import resize
+from upscalekit.widgets.base import Widget
 
 __all__ = ["ClipViewer", "overlay_heat", "side_by_side", "write_side_by_side"]
 
@@ -94,7 +95,7 @@ def write_side_by_side(
         return write_video(path, (side_by_side(arms, t, heat=heat) for t in range(n)), fps, crf=crf)
 
 
-class ClipViewer:
+class ClipViewer(Widget):
     """Notebook viewer: frame slider, smoothing-strength slider, heatmap toggle, per-frame flicker curve.
 
     Parameters
@@ -135,6 +136,7 @@ class ClipViewer:
         self.strength = strength
         self.n = min(len(f) for f in self.arms.values())
         self._smoothed: list[np.ndarray] | None = None
+        self._controls: tuple[Any, Any, Any] | None = None
 
     def smoothed(self, strength: float) -> list[np.ndarray]:
         """The smoothed arm at ``strength`` (recomputed when the slider moves)."""
@@ -152,37 +154,71 @@ class ClipViewer:
             arms[f"{self.smooth_arm} + smoothing {strength:.2f}"] = self._smoothed
         return side_by_side(arms, t, heat=self.heat if show_heat else None)
 
-    def _ipython_display_(self) -> None:
-        import ipywidgets as w
+    def curve_figure(self, t: int) -> np.ndarray:
+        """The per-frame flicker curves with a marker at frame ``t``, as an RGB image ``width`` px wide."""
         import matplotlib.pyplot as plt
-        from IPython.display import display
+
+        from upscalekit.widgets.base import figure_to_rgb
+
+        fig, ax = plt.subplots(figsize=(max(4.0, 2.2 * len(self.arms)), 1.8), dpi=90)
+        for name, curve in self.curves.items():
+            ax.plot(np.arange(len(curve)) + 0.5, curve, label=name)
+        ax.axvline(t, color="k", lw=0.8)
+        ax.set_xlabel("frame")
+        ax.set_ylabel("warping error")
+        if self.curves:
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        return figure_to_rgb(fig)
+
+    def picture(self) -> np.ndarray:
+        """The frames now shown, above the flicker curves when there are any."""
+        t, strength, heat = self._state()
+        panel = self.panel(t, strength, heat)
+        if not self.curves:
+            return panel
+        from upscalekit.display import side_by_side_vertical
+
+        return side_by_side_vertical([panel, self.curve_figure(t)])
+
+    def caption(self) -> str:
+        return "   |   ".join(self._names())
+
+    def _names(self) -> list[str]:
+        return list(self.arms) + ([f"{self.smooth_arm} + smoothing"] if self.smooth_arm else [])
+
+    def _state(self) -> tuple[int, float, bool]:
+        if self._controls is None:
+            return 0, self.strength, False
+        frame, strength, show_heat = self._controls
+        return int(frame.value), float(strength.value), bool(show_heat.value)
+
+    def _build(self) -> Any:
+        import html
+
+        import ipywidgets as w
+
+        from upscalekit.widgets.base import image_view
 
         frame = w.IntSlider(0, 0, self.n - 1, description="frame", continuous_update=False)
         strength = w.FloatSlider(self.strength, min=0.0, max=0.95, step=0.05, description="smoothing",
                                  continuous_update=False, disabled=self.smooth_arm is None)
         show_heat = w.Checkbox(False, description="flicker heatmap")
-        out = w.Output()
-        names = list(self.arms) + ([f"{self.smooth_arm} + smoothing"] if self.smooth_arm else [])
+        self._controls = (frame, strength, show_heat)
+        self.control = frame
+        names = w.HTML(f"<b>{html.escape(self.caption())}</b>")
+        image = image_view()
 
         def draw(*_: Any) -> None:
-            img = self.panel(frame.value, strength.value, show_heat.value)
-            with out:
-                out.clear_output(wait=True)
-                fig, (ax, bx) = plt.subplots(2, 1, figsize=(3 * len(names), 5.5),
-                                             gridspec_kw={"height_ratios": [3, 1]})
-                ax.imshow(img, interpolation="nearest")
-                ax.set_title("   |   ".join(names), fontsize=9)
-                ax.axis("off")
-                for name, curve in self.curves.items():
-                    bx.plot(np.arange(len(curve)) + 0.5, curve, label=name)
-                bx.axvline(frame.value, color="k", lw=0.8)
-                bx.set_xlabel("frame")
-                bx.set_ylabel("warping error")
-                if self.curves:
-                    bx.legend(fontsize=7)
-                plt.show()
+            import time
+
+            from upscalekit.io import encode_png
+
+            t0 = time.perf_counter()
+            image.value = encode_png(self.picture())
+            self.redraw_ms = (time.perf_counter() - t0) * 1e3
 
         for widget in (frame, strength, show_heat):
             widget.observe(draw, names="value")
         draw()
-        display(w.VBox([w.HBox([frame, strength, show_heat]), out]))
+        return w.VBox([w.HBox([frame, strength, show_heat]), names, image])
