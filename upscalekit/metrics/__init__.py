@@ -18,6 +18,7 @@ and ``niqe==0.1.1`` download them at run time); BRISQUE is the no-reference scor
 
 from upscalekit.metrics.consistency import invented_detail, lr_consistency, project_to_lr
 from upscalekit.metrics.fullref import psnr, rgb_to_y, ssim
+from upscalekit.metrics.niqe import niqe
 from upscalekit.metrics.noref import brisque
 from upscalekit.metrics.perceptual import LPIPS_NETS, lpips
 from upscalekit.metrics.table import METRICS, MetricInfo, evaluate
@@ -31,6 +32,7 @@ __all__ = [
     "invented_detail",
     "lpips",
     "lr_consistency",
+    "niqe",
     "project_to_lr",
     "psnr",
     "rgb_to_y",
