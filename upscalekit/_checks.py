@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["check_image", "check_pair", "unknown_name"]
+__all__ = ["check_finite_output", "check_image", "check_pair", "unknown_name"]
 
 
 def check_image(image: object, name: str = "image", *, allow_gray: bool = True) -> np.ndarray:
@@ -108,3 +108,25 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> KeyError:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return KeyError(f"unknown {kind} {name!r}{hint} Known: {', '.join(known)}")
+
+
+def check_finite_output(result: np.ndarray, who: str) -> None:
+    """Refuse to hand back a result with NaN/inf: ``np.clip`` keeps NaN, so it would pass silently.
+
+    Raises
+    ------
+    FloatingPointError
+        Says how many values are bad and what usually causes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_finite_output(np.zeros((2, 2, 3), np.float32), "bicubic")
+    """
+    finite = np.isfinite(result)
+    if not finite.all():
+        bad = int(result.size - np.count_nonzero(finite))
+        raise FloatingPointError(
+            f"{who} produced {bad} NaN/inf value(s) of {result.size}; the weights may be damaged, or a "
+            "half-precision run overflowed: try precision='fp32', or reload the model"
+        )

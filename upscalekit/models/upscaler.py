@@ -16,6 +16,7 @@ image (HWC float32 RGB in [0, 1], gray or RGBA) and returns one of the same kind
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from upscalekit._checks import check_image, unknown_name
+from upscalekit._checks import check_finite_output, check_image, unknown_name
 from upscalekit.assets import Provenance
 from upscalekit.resize import METHODS, resize
 
@@ -32,12 +33,68 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from upscalekit.models.registry import ModelInfo
 
-__all__ = ["PRECISIONS", "InterpolationUpscaler", "NetworkUpscaler", "Upscaler", "upscale_by"]
+__all__ = ["MAX_OUTPUT_PIXELS", "PRECISIONS", "InterpolationUpscaler", "NetworkUpscaler", "Upscaler",
+           "check_upscale_args", "upscale_by"]
 
 #: Accepted ``precision`` values.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+#: Largest output (in pixels) ``upscale`` will allocate: 16k × 16k, the same limit as reading.
+MAX_OUTPUT_PIXELS = 16384 * 16384
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_upscale_args(shape: tuple[int, ...], scale: int, *, outscale: object, tile: object,
+                       tile_overlap: object, strength: object) -> None:
+    """Validate :meth:`Upscaler.upscale`'s options before any work or allocation.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, the value seen and what to pass instead; a too-large output is
+        refused with its size in pixels and GiB before any memory is allocated.
+
+    Examples
+    --------
+    >>> check_upscale_args((8, 8, 3), 4, outscale=None, tile="auto", tile_overlap=None, strength=1.0)
+    >>> check_upscale_args((8, 8, 3), 4, outscale=None, tile="abc", tile_overlap=None, strength=1.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: tile must be 'auto', None (one pass) or a tile side in input pixels (an int ≥ 8), got 'abc'
+    """
+    if not (_is_number(strength) and np.isfinite(float(strength))):  # type: ignore[arg-type]
+        raise TypeError(f"strength must be a finite number (0 = bicubic, 1 = the model, >1 exaggerates), "
+                        f"got {strength!r}")
+    if outscale is not None and not (_is_number(outscale) and np.isfinite(float(outscale))  # type: ignore[arg-type]
+                                     and float(outscale) > 0):  # type: ignore[arg-type]
+        raise ValueError(f"outscale must be a positive finite number (the final factor, e.g. 2 or 3.5) or "
+                         f"None for the model's ×{scale}, got {outscale!r}")
+    tile_int = isinstance(tile, int | np.integer) and not isinstance(tile, bool)
+    if not (tile == "auto" or tile is None or tile_int):
+        raise TypeError(f"tile must be 'auto', None (one pass) or a tile side in input pixels (an int ≥ 8), "
+                        f"got {tile!r}")
+    if isinstance(tile, int | np.integer) and tile < 8:
+        raise ValueError(f"tile={tile} is too small; use at least 8 (or None for no tiling)")
+    if tile_overlap is not None and not (isinstance(tile_overlap, int | np.integer)
+                                         and not isinstance(tile_overlap, bool) and tile_overlap >= 0):
+        raise TypeError(f"tile_overlap must be None (the model's default) or an int ≥ 0 in input pixels, "
+                        f"got {tile_overlap!r}")
+    h, w = shape[:2]
+    planes = 1 if len(shape) == 2 else shape[2]
+    for factor in {scale, float(outscale) if outscale is not None else scale}:  # type: ignore[arg-type]
+        oh, ow = max(1, round(h * factor)), max(1, round(w * factor))
+        if oh * ow > MAX_OUTPUT_PIXELS:
+            gib = oh * ow * max(planes, 3) * 4 / 2**30
+            raise ValueError(
+                f"the output would be {ow:,} × {oh:,} = {oh * ow:,} pixels ({gib:,.1f} GiB as float32) for a "
+                f"{w} × {h} input at ×{factor:g}, over the limit of {MAX_OUTPUT_PIXELS:,}; use a smaller "
+                "outscale or crop the input (or raise upscalekit.models.upscaler.MAX_OUTPUT_PIXELS)"
+            )
 
 
 class Upscaler(ABC):
@@ -135,10 +192,8 @@ class Upscaler(ABC):
         (32, 32, 3)
         """
         img = check_image(image)
-        if not np.isfinite(strength):
-            raise ValueError(f"strength must be a finite number, got {strength!r}")
-        if outscale is not None and not outscale > 0:
-            raise ValueError(f"outscale must be a positive number, got {outscale!r}")
+        check_upscale_args(img.shape, self.scale, outscale=outscale, tile=tile, tile_overlap=tile_overlap,
+                           strength=strength)
         h, w = img.shape[:2]
         gray_shape = img.ndim == 2 or img.shape[2] == 1
         planes = img.reshape(h, w, -1)
@@ -157,6 +212,7 @@ class Upscaler(ABC):
             out = (out @ _LUMA)[..., None]
         if alpha is not None:
             out = np.concatenate([out, self._upscale_alpha(alpha, size)[..., None]], axis=2)
+        check_finite_output(out, self.name)  # before the clip: np.clip keeps NaN and hides inf
         out = np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
         if outscale is not None and abs(outscale - self.scale) > 1e-9:
             target = (max(1, round(h * outscale)), max(1, round(w * outscale)))
