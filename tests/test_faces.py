@@ -320,3 +320,18 @@ def test_restore_faces_upscaler_sets_output_size(astronaut):
     diff = np.abs(out - resize(crop, scale=2))
     print(f"identity restore at 2x vs bicubic 2x: max {diff.max():.4f}, mean {diff.mean():.2e}")
     assert diff.max() < 0.08 and diff.mean() < 3e-3
+
+
+def test_identity_distance_dlib_same_face_is_zero_and_other_face_far(astronaut):
+    pytest.importorskip("dlib")
+    from upscalekit.faces import SAME_PERSON_THRESHOLD, face_embedding, identity_distance
+
+    hr = astronaut[40:200, 145:305]
+    face = detect_faces(hr)[0]
+    assert identity_distance(hr, hr, face=face) == 0.0
+    e = face_embedding(hr, face)
+    assert e.shape == (128,) and np.isfinite(e).all()
+    # Different people (LFW faces, enlarged) embed farther apart than dlib's same-person threshold.
+    others = [resize(_lfw(i), size=(160, 160)) for i in (0, 1)]
+    emb = [face_embedding(o, detect_faces(o)[0]) for o in others]
+    assert all(np.linalg.norm(e - o) > SAME_PERSON_THRESHOLD for o in emb)

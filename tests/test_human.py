@@ -407,23 +407,44 @@ def test_candidate_scores_and_scatter_is_labelled() -> None:
 # -- simulated rater -----------------------------------------------------------------------------
 def test_simulated_rater_is_labelled_and_follows_its_rule(tmp_path: Path) -> None:
     trials = make_design(["x", "y"], ["good", "bad"], repeats=20, attention_checks=10, seed=0)
-    score = {(i, "good"): 0.1 for i in "xy"} | {(i, "bad"): 0.3 for i in "xy"}
-    raters = [SimulatedRater("one", seed=1), SimulatedRater("two", seed=2)]
+    strengths = {"good": 9.0, "bad": 1.0}  # P(good over bad) = 0.9
+    raters = [SimulatedRater(n, strengths=strengths, seed=k) for n, k in (("one", 1), ("two", 2))]
     with pytest.raises(ValueError, match="real votes"):
-        simulate_study(VoteStore(tmp_path / "real.sqlite"), trials, score, raters=raters, study_id="t")
+        simulate_study(VoteStore(tmp_path / "real.sqlite"), trials, raters=raters, study_id="t")
     assert not (tmp_path / "real.sqlite").exists()
     store = VoteStore(tmp_path / "sim.sqlite", kind="simulated")
-    n = simulate_study(store, trials, score, raters=raters, study_id="t")
+    n = simulate_study(store, trials, raters=raters, study_id="t")
     df = store.to_dataframe()
     assert n == len(df) == 2 * len(trials)
     assert df["is_simulated"].all() and df["rater"].str.startswith("simulated-").all()
     rate = preference_rate(df, "good", "bad")
-    print(f"simulated preference for the lower-score side: {rate}")
-    assert rate.low > 0.75  # slope 40 × 0.2 difference → logistic(8) ≈ 0.9997, minus 5 % ties at one half
+    print(f"simulated preference for the stronger method: {rate}")
+    # 0.95 × 0.9 + 0.05 × 0.5 (ties count one half) = 0.88 expected; the interval must contain it.
+    assert rate.low < 0.88 < rate.high
     assert (attention_pass_rate(df)["rate"] > 0.8).all()
     again = VoteStore(tmp_path / "sim2.sqlite", kind="simulated")
-    simulate_study(again, trials, score, raters=raters, study_id="t")
+    simulate_study(again, trials, raters=raters, study_id="t")
     assert list(again.to_dataframe()["choice"]) == list(df["choice"])  # seeded
+
+
+def test_simulated_study_recovers_the_strengths_put_in(tmp_path: Path) -> None:
+    methods = ["a", "b", "c"]
+    truth = {"a": 0.6, "b": 0.3, "c": 0.1}
+    trials = make_design(["x", "y", "z"], methods, repeats=10, attention_checks=0, seed=0)
+    raters = [SimulatedRater(f"r{k}", strengths=truth, tie_rate=0.0, seed=k) for k in range(6)]
+    store = VoteStore(tmp_path / "sim.sqlite", kind="simulated")
+    simulate_study(store, trials, raters=raters, study_id="t")
+    fit = ranking(store.to_dataframe(), n_boot=200, seed=0).set_index("method")
+    assert list(fit.index) == ["a", "b", "c"]
+    for m, s in truth.items():
+        assert fit.low[m] <= s <= fit.high[m], (m, s, fit.loc[m].to_dict())
+
+
+def test_simulated_rater_rejects_bad_strengths() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        SimulatedRater("x", strengths={"a": 0.0, "b": 1.0})
+    with pytest.raises(KeyError, match="no strength"):
+        SimulatedRater("x", strengths={"a": 1.0}).p_prefers("a", "b")
 
 
 # -- widget logic --------------------------------------------------------------------------------

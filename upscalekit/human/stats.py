@@ -567,8 +567,13 @@ def perception_distortion_figure(
     x = mean.loc[pref["method"]].to_numpy()
     y = pref["rate"].to_numpy()
     ax.errorbar(x, y, yerr=[y - pref["low"].to_numpy(), pref["high"].to_numpy() - y], fmt="o", capsize=4)
+    # Names right of the middle are written leftwards, and the axes get margins, so no label is cut off.
+    mid = (np.nanmin(x) + np.nanmax(x)) / 2 if len(x) else 0.0
     for xi, yi, m in zip(x, y, pref["method"], strict=True):
-        ax.annotate(m, (xi, yi), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        right = xi > mid
+        ax.annotate(m, (xi, yi), textcoords="offset points", xytext=(-6 if right else 6, 6), fontsize=8,
+                    ha="right" if right else "left")
+    ax.margins(x=0.15)
     arrow = "lower = closer to reference" if lower_better else "higher = closer to reference"
     ax.set_xlabel(f"{metric} vs reference ({arrow})")
     ax.set_ylabel("preferred by raters (share of comparisons won)")

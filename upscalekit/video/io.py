@@ -253,6 +253,7 @@ def write_video(
     fps: float | Fraction,
     *,
     audio_from: str | os.PathLike[str] | None = None,
+    audio_start: float = 0.0,
     crf: int = 18,
     odd: str = "pad",
     preset: str = "medium",
@@ -271,6 +272,9 @@ def write_video(
         A file whose first audio stream is remuxed (copied without re-encoding) into the output;
         codecs MP4 cannot hold (e.g. PCM) are re-encoded to AAC. Audio past the end of the
         video is dropped.
+    audio_start
+        Second of ``audio_from`` where the frames begin (e.g. ``start / fps`` for a clip cut
+        from frame ``start``), so picture and sound stay in sync.
     crf
         x264 constant rate factor: 0 lossless, 18 visually lossless, 23 default, 51 worst.
     odd
@@ -333,7 +337,7 @@ def write_video(
         for packet in vs.encode():
             out.mux(packet)
         if audio is not None:
-            _copy_audio(src, out, audio, n / float(rate))
+            _copy_audio(src, out, audio, n / float(rate), float(audio_start))
     finally:
         out.close()
         if src is not None:
@@ -360,20 +364,28 @@ def _add_audio_stream(src, out):  # noqa: ANN001, ANN202
     return ("aac", out.add_stream("aac", rate=in_a.codec_context.sample_rate))
 
 
-def _copy_audio(src, out, audio, video_seconds: float) -> None:  # noqa: ANN001
+def _copy_audio(src, out, audio, video_seconds: float, start: float = 0.0) -> None:  # noqa: ANN001
     in_a = src.streams.audio[0]
     mode, out_a = audio
     if mode == "copy":
+        shift = int(round(start / in_a.time_base)) if start else 0
         for packet in src.demux(in_a):
             if packet.dts is None:  # flush packet
                 continue
-            if packet.pts is not None and packet.pts * in_a.time_base > video_seconds:
+            if packet.pts is not None and packet.pts * in_a.time_base < start:
+                continue  # before the clip's first frame
+            if packet.pts is not None and packet.pts * in_a.time_base > start + video_seconds:
                 break
+            if shift:
+                packet.pts -= shift
+                packet.dts -= shift
             packet.stream = out_a
             out.mux(packet)
         return
     for frame in src.decode(in_a):
-        if frame.time is not None and frame.time > video_seconds:
+        if frame.time is not None and frame.time < start:
+            continue
+        if frame.time is not None and frame.time > start + video_seconds:
             break
         frame.pts = None
         for packet in out_a.encode(frame):

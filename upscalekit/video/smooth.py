@@ -137,13 +137,16 @@ def smoothing_tradeoff(
     gt: Sequence[np.ndarray] | None = None,
     strengths: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 0.9),
     reference: Sequence[np.ndarray] | None = None,
+    smooth_reference: Sequence[np.ndarray] | None = None,
     flow: str = "dis",
     lpips: bool = True,
 ):  # noqa: ANN201 - pandas.DataFrame, imported lazily
     """Warping error, PSNR/LPIPS to ground truth and sharpness of ``temporal_smooth`` over strengths.
 
-    Flow is computed once (on ``reference`` when given, else on ``gt``, else on ``frames``)
-    and reused for smoothing and for measuring, so every row sees the same motion.
+    The measuring flow is computed once (on ``reference`` when given, else on ``gt``, else on
+    ``frames``), so every row is measured against the same motion. The smoothing flow is
+    estimated on ``smooth_reference`` when given (e.g. the LR input: what a user without
+    ground truth smooths with), else it is the measuring flow.
 
     Returns
     -------
@@ -158,9 +161,10 @@ def smoothing_tradeoff(
 
     guide = reference if reference is not None else (gt if gt is not None else frames)
     fl = flows_for(frames, reference=guide, flow=flow)
+    sfl = fl if smooth_reference is None else flows_for(frames, reference=smooth_reference, flow=flow)
     rows = []
     for s in strengths:
-        sm = temporal_smooth(frames, strength=float(s), flows=fl)
+        sm = temporal_smooth(frames, strength=float(s), flows=sfl)
         row: dict[str, float] = {"strength": float(s), "warping_error": warping_error(sm, flows=fl).mean}
         if gt is not None:
             row |= clip_fidelity(sm, gt, lpips=lpips)

@@ -78,8 +78,13 @@ def write_side_by_side(
     *,
     heat: Mapping[str, np.ndarray] | None = None,
     crf: int = 18,
+    audio_from: str | os.PathLike[str] | None = None,
+    audio_start: float = 0.0,
 ) -> Path:
     """Write an MP4 with all arms side by side (see :func:`side_by_side`).
+
+    ``audio_from``: a file whose audio track is copied in, from second ``audio_start`` on,
+    trimmed to the video's length.
 
     Examples
     --------
@@ -92,7 +97,8 @@ def write_side_by_side(
     n = min(len(f) for f in arms.values())
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*even sizes.*")  # padding one pixel is harmless here
-        return write_video(path, (side_by_side(arms, t, heat=heat) for t in range(n)), fps, crf=crf)
+        return write_video(path, (side_by_side(arms, t, heat=heat) for t in range(n)), fps, crf=crf,
+                           audio_from=audio_from, audio_start=audio_start)
 
 
 class ClipViewer(Widget):
