@@ -26,8 +26,8 @@ from typing import Any
 
 from upscalekit.batch.plan import Job
 
-__all__ = ["BatchReport", "JobResult", "Settings", "package_versions", "pixel_settings", "run_job",
-           "run_jobs", "sidecar_matches", "upscale_batch"]
+__all__ = ["BatchReport", "JobResult", "Settings", "model_loads", "package_versions", "pixel_settings",
+           "run_job", "run_jobs", "sidecar_matches", "upscale_batch"]
 
 #: Bumped when the way pixels are made changes, so older sidecars stop matching.
 SIDECAR_VERSION = 1
@@ -70,6 +70,7 @@ class Settings:
 # -- one model per process --------------------------------------------------------------------------
 _MODELS: dict[tuple[str, str | None, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
+_LOADS = [0]
 
 
 def _model(settings: Settings) -> Any:
@@ -82,12 +83,19 @@ def _model(settings: Settings) -> Any:
 
             up = load_model(key[0], device=settings.device, precision=settings.precision, progress=False)
             _MODELS[key] = up
+            _LOADS[0] += 1
         return up
 
 
-def loaded_models() -> int:
-    """How many models this process holds (a Dask worker holds one per settings it has run)."""
-    return len(_MODELS)
+def model_loads() -> int:
+    """How many times this process has loaded a model (a Dask worker: once per settings it ran).
+
+    Examples
+    --------
+    >>> model_loads() >= 0
+    True
+    """
+    return _LOADS[0]
 
 
 def _weights_sha256(up: Any) -> str | None:
@@ -323,7 +331,8 @@ def _lock_output(out_dir: Path) -> _Lock | None:
 
 
 def _remove_partials(out_dir: Path) -> int:
-    # Temporary files of a killed run (write_image's ".tmp-*"): never under an output's name, removed here.
+    # Temporary files of a killed process (write_image's ".tmp-*"): never under an output's name, so harmless,
+    # but removed while this run holds the folder's lock (no other writer can be using them).
     n = 0
     for p in out_dir.rglob(".tmp-*"):
         if p.is_file():
@@ -408,6 +417,7 @@ def upscale_batch(
 
             with dask_client(workers=workers, scheduler=scheduler) as client:
                 results = run_jobs_dask(jobs, settings, client, force=force, progress=progress)
+        _remove_partials(out)  # every task has ended: what is left was a killed worker's half-written file
     finally:
         if lock is not None:
             lock.handle.close()
