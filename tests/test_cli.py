@@ -32,8 +32,10 @@ def test_upscale_folder_skips_bad_file_and_fails_overall(photo_dir: Path, tmp_pa
     err = capsys.readouterr().err
     assert code == 1
     assert "broken.png" in err and "skipped" in err
-    assert read_image(out / "a_bicubic.png").shape == (64, 64, 3)
-    _, info = read_image(out / "b16_bicubic.png", with_info=True)
+    (a,) = out.glob("a-png__bicubic_x2_*.png")  # names encode the settings (see tests/test_batch.py)
+    assert read_image(a).shape == (64, 64, 3)
+    (b16,) = out.glob("b16-png__bicubic_x2_*.png")
+    _, info = read_image(b16, with_info=True)
     assert info.bit_depth == 16  # 16-bit in, 16-bit out
 
 
@@ -41,7 +43,8 @@ def test_upscale_all_good_exits_zero(photo_dir: Path, tmp_path: Path) -> None:
     (photo_dir / "broken.png").unlink()
     assert main(["upscale", str(photo_dir / "a.png"), "-m", "realesr-animevideov3-x4", "-o", str(tmp_path),
                  "--tile", "none"]) == 0
-    assert read_image(tmp_path / "a_realesr-animevideov3-x4.png").shape == (128, 128, 3)
+    (out,) = tmp_path.glob("a-png__realesr-animevideov3-x4_x4_*.png")
+    assert read_image(out).shape == (128, 128, 3)
 
 
 def test_unknown_model_suggests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

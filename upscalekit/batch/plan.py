@@ -121,12 +121,22 @@ def _expand_one(text: str, base: Path | None, depth: int) -> list[Source]:
     return [Source(p, p.parent)]  # a file (missing or unreadable ones are reported when their job runs)
 
 
+def _is_output(path: Path, root: Path, out: Path | None) -> bool:
+    # A folder walk must not read a batch's own results back in: files under an output folder that lies
+    # inside the input root, and anything that carries a batch sidecar (``NAME__SETTINGS.png.json``).
+    if out is not None and out != root and out.is_relative_to(root) and path.is_relative_to(out):
+        return True
+    return "__" in path.stem and path.with_name(path.name + ".json").is_file()
+
+
 def find_inputs(inputs: Sequence[str | os.PathLike[str]], *, exclude: str | os.PathLike[str] | None = None
                 ) -> list[Source]:
     """Expand folders (recursively), globs and manifests into input files, each with its root.
 
-    Hidden files and folders (``.name``) are skipped inside folders; a file reached twice is kept once;
-    everything under ``exclude`` (the output folder, when it lies inside an input) is left out.
+    Hidden files and folders (``.name``) are skipped inside folders; a file reached twice is kept once.
+    Folder and glob walks leave out a batch's own results: everything under ``exclude`` (the output
+    folder) when it lies inside the walked folder, and files with a batch sidecar. Files named one by
+    one are always kept.
 
     Examples
     --------
@@ -137,9 +147,11 @@ def find_inputs(inputs: Sequence[str | os.PathLike[str]], *, exclude: str | os.P
     seen: set[Path] = set()
     out: list[Source] = []
     for item in inputs:
+        named = Path(os.fspath(item)).expanduser()
+        explicit = named.suffix.lower() in IMAGE_EXT and not glob.has_magic(str(named))
         for s in _expand_one(os.fspath(item), None, 0):
             real = s.path.resolve()
-            if real in seen or (skip is not None and real.is_relative_to(skip)):
+            if real in seen or (not explicit and _is_output(real, s.root.resolve(), skip)):
                 continue
             seen.add(real)
             out.append(s)
