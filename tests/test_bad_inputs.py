@@ -347,3 +347,169 @@ def test_nan_output_is_never_returned_silently(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(type(up), "_upscale_rgb", lambda self, rgb, **k: nan)
     with pytest.raises(FloatingPointError, match="192 NaN"):
         up.upscale(np.zeros((2, 2, 3), np.float32))
+
+
+# --- image files ----------------------------------------------------------------------------------------
+
+
+def _s15(x: float) -> bytes:
+    import struct
+
+    return struct.pack(">i", round(x * 65536))
+
+
+def _rgb_icc(desc: str, primaries: tuple, gamma: float) -> bytes:
+    """A minimal ICC v2 matrix/TRC display profile, built from its spec (D50 PCS, one gamma per channel)."""
+    import struct
+
+    def xyz(v: tuple) -> bytes:
+        return b"XYZ " + b"\0" * 4 + b"".join(_s15(c) for c in v)
+
+    a = desc.encode("ascii") + b"\0"
+    tdesc = b"desc" + b"\0" * 4 + struct.pack(">I", len(a)) + a + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    curv = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+    tags = [(b"desc", tdesc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"cprt", b"text" + b"\0" * 4 + b"none\0"),
+            (b"rXYZ", xyz(primaries[0])), (b"gXYZ", xyz(primaries[1])), (b"bXYZ", xyz(primaries[2])),
+            (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv)]
+    off = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", off + len(body), len(data))
+        body += data
+    head = (struct.pack(">I", off + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+            + b"\0" * 12 + b"acsp" + b"\0" * 28 + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 48)
+    return head + struct.pack(">I", len(tags)) + table + body
+
+
+#: Adobe RGB (1998) primaries adapted to D50 (Bradford), gamma 563/256, as Adobe's profile publishes them.
+ADOBE_D50 = ((0.60974, 0.31111, 0.01947), (0.20528, 0.62567, 0.06087), (0.14919, 0.06322, 0.74457))
+#: sRGB (IEC 61966-2-1) primaries adapted to D50.
+SRGB_D50 = ((0.4360747, 0.2225045, 0.0139322), (0.3850649, 0.7168786, 0.0971045),
+            (0.1430804, 0.0606169, 0.7141733))
+
+
+def _adobe_to_srgb_reference(u8: np.ndarray) -> np.ndarray:
+    """Colour-managed conversion written out from the definitions (matrix + curves), not through lcms."""
+    lin = (u8 / 255.0) ** (563 / 256)
+    xyz = lin @ np.array(ADOBE_D50)
+    srgb_lin = np.clip(xyz @ np.linalg.inv(np.array(SRGB_D50)), 0, 1)
+    return np.where(srgb_lin <= 0.0031308, 12.92 * srgb_lin, 1.055 * srgb_lin ** (1 / 2.4) - 0.055)
+
+
+def test_icc_profile_is_converted_to_srgb_recorded_and_written_back(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from upscalekit.io import read_image, write_image
+
+    colours = np.array([[[120, 90, 60], [60, 130, 100], [200, 150, 120], [90, 90, 160]]], np.uint8)
+    icc = _rgb_icc("Adobe RGB (1998) test", ADOBE_D50, 563 / 256)
+    f = tmp_path / "adobe.png"  # PNG: lossless, so only colour management moves the values
+    Image.fromarray(colours).save(f, icc_profile=icc)
+    img, info = read_image(f, with_info=True)
+    assert info.icc_profile == icc and info.icc_description.startswith("Adobe RGB (1998)")
+    ref = _adobe_to_srgb_reference(colours.astype(np.float64))
+    assert np.abs(img - ref).max() * 255 < 2.5  # lcms vs the written-out definition
+    raw = read_image(f, color="raw")
+    assert np.abs(raw - colours / 255).max() < 1e-6
+    assert np.abs(raw - img).max() * 255 > 20  # ignoring the profile is visibly wrong
+    back = write_image(tmp_path / "back.png", img, icc_profile=info.icc_profile)
+    again, info2 = read_image(back, with_info=True)
+    assert info2.icc_profile == icc and np.abs(again - img).max() * 255 <= 1.5
+
+
+def test_float_tiff_outside_unit_range_is_never_silently_clipped(tmp_path: Path) -> None:
+    import tifffile
+
+    from upscalekit.io import read_image
+
+    hdr = np.linspace(0, 3.87, 64, dtype=np.float32).reshape(8, 8)
+    f = tmp_path / "hdr.tif"
+    tifffile.imwrite(f, hdr)
+    with pytest.warns(RuntimeWarning, match=r"0 … 3\.87.*clipped"):
+        img, info = read_image(f, with_info=True)
+    assert info.value_range == pytest.approx((0.0, 3.87)) and img.max() == 1.0
+    with pytest.raises(ValueError, match="outside \\[0, 1\\]"):
+        read_image(f, float_range="raise")
+    kept = read_image(f, mode="keep", float_range="keep")
+    np.testing.assert_array_equal(kept[..., 0], hdr)
+
+
+def test_three_channel_float_tiff_reads(tmp_path: Path) -> None:
+    import tifffile
+
+    from upscalekit.io import read_image
+
+    rgb = np.random.default_rng(1).random((6, 7, 3), dtype=np.float32)
+    f = tmp_path / "rgb32.tif"
+    tifffile.imwrite(f, rgb, photometric="rgb")
+    img, info = read_image(f, with_info=True)
+    np.testing.assert_array_equal(img, rgb)
+    assert info.bit_depth == 32
+
+
+def test_multi_frame_gif_warns_and_reads_frame_n(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from upscalekit.io import read_image
+
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
+    f = tmp_path / "anim.gif"
+    frames[0].save(f, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    with pytest.warns(RuntimeWarning, match="has 3 frames"):
+        first = read_image(f)
+    assert first[0, 0].tolist() == [1.0, 0.0, 0.0]
+    second, info = read_image(f, frame=1, with_info=True)
+    assert second[0, 0].tolist() == [0.0, 0.0, 1.0] and info.frames == 3 and info.frame == 1
+    with pytest.raises(ValueError, match="frame=5 but the file has 3 frame"):
+        read_image(f, frame=5)
+
+
+def test_in_memory_inputs_read_like_the_file(tmp_path: Path) -> None:
+    import io
+
+    from upscalekit.io import read_image, write_image
+
+    img = np.random.default_rng(2).random((5, 6, 3), dtype=np.float32)
+    f = write_image(tmp_path / "x.png", img)
+    ref = read_image(f)
+    data = f.read_bytes()
+    for src in (io.BytesIO(data), data, memoryview(data), {"name": "x.png", "content": memoryview(data)}):
+        np.testing.assert_array_equal(read_image(src), ref)
+    with pytest.raises(TypeError, match="binary mode"):
+        read_image(io.StringIO("text"))
+    with pytest.raises(TypeError, match="file path, bytes or a binary file object"):
+        read_image(12)
+
+
+def _png_bytes(tmp_path: Path) -> bytes:
+    from upscalekit.io import write_image
+
+    img = np.random.default_rng(3).random((40, 40, 3), dtype=np.float32)
+    return write_image(tmp_path / "src.png", img).read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["cut5", "ihdr_crc", "idat_crc"])
+def test_damaged_png_says_truncated_or_corrupt_with_size(tmp_path: Path, damage: str) -> None:
+    from upscalekit.io import read_image
+
+    data = bytearray(_png_bytes(tmp_path))
+    if damage == "cut5":
+        data = data[: int(len(data) * 0.95)]
+    elif damage == "ihdr_crc":
+        data[29] ^= 0xFF  # the IHDR CRC is bytes 29..32
+    else:
+        data[-20] ^= 0xFF  # inside the last IDAT's data or CRC
+    f = tmp_path / "bad.png"
+    f.write_bytes(bytes(data))
+    with pytest.raises(OSError, match=rf"bad\.png: truncated or corrupt PNG file \({len(data):,} bytes\)"):
+        read_image(f)
+
+
+def test_truncated_jpeg_says_truncated_or_corrupt_with_size(tmp_path: Path) -> None:
+    from upscalekit.io import read_image, write_image
+
+    img = np.random.default_rng(4).random((64, 64, 3), dtype=np.float32)
+    data = write_image(tmp_path / "src.jpg", img).read_bytes()[:900]
+    with pytest.raises(OSError, match=r"truncated or corrupt JPEG file \(900 bytes\)"):
+        read_image(data)
