@@ -40,7 +40,8 @@ class Settings:
     Attributes
     ----------
     model : str
-        Registry name (``upscalekit models``) or a weight-file path.
+        Registry name (``upscalekit models``), a weight-file path, or one of the kit's trained
+        checkpoints (:func:`upscalekit.train.checkpoint_names`, or its ``.safetensors`` path).
     outscale : float or None
         Final factor; default the model's own scale.
     tile, tile_overlap
@@ -79,12 +80,33 @@ def _model(settings: Settings) -> Any:
     with _MODELS_LOCK:
         up = _MODELS.get(key)
         if up is None:
-            from upscalekit.models import load_model
-
-            up = load_model(key[0], device=settings.device, precision=settings.precision, progress=False)
+            up = _load(*key)
             _MODELS[key] = up
             _LOADS[0] += 1
         return up
+
+
+def _load(spec: str, device: str | None, precision: str) -> Any:
+    # The kit's own trained checkpoints (by name, or a NAME.safetensors with its upscalekit.train sidecar)
+    # load as upscalekit.train rebuilt them; read as a generic file they would get the wrong architecture.
+    from upscalekit.models import list_models, load_model
+
+    if spec not in list_models():
+        path = Path(spec)
+        if path.suffix == ".safetensors" or not path.suffix:
+            from upscalekit.train.checkpoint import _FORMAT, CHECKPOINT_DIR, checkpoint_names, load_checkpoint
+
+            if spec in checkpoint_names():
+                path = CHECKPOINT_DIR / f"{spec}.safetensors"
+            side = path.with_suffix(".json")
+            if path.is_file() and side.is_file():
+                try:
+                    fmt = json.loads(side.read_text(encoding="utf-8")).get("format")
+                except (OSError, ValueError, AttributeError):
+                    fmt = None
+                if fmt == _FORMAT:
+                    return load_checkpoint(path)
+    return load_model(spec, device=device, precision=precision, progress=False)
 
 
 def model_loads() -> int:

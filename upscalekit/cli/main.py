@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 #: Subcommand modules under ``upscalekit.cli``, in the order ``upscalekit --help`` lists them.
 #: (Imported by name: ``upscalekit.cli.demo`` the function shadows the module of that name.)
-SUBCOMMANDS = ("upscale", "compare", "demo", "models")
+SUBCOMMANDS = ("upscale", "evaluate", "compare", "demo", "models")
 
 
 def _parser() -> argparse.ArgumentParser:
