@@ -141,15 +141,14 @@ class Vote:
     timestamp: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
+        for name in ("rater", "session_id", "study_id", "item", "left_method", "right_method", "choice"):
+            _check_text(name, getattr(self, name))
         if self.choice not in CHOICES:
             raise ValueError(f"choice must be one of {CHOICES}, got {self.choice!r}")
         if self.left_method == self.right_method:
             raise ValueError(f"a pair needs two different methods, got {self.left_method!r} twice")
         if not str(self.rater).strip():
             raise ValueError("rater is empty: type a rater name (any pseudonym) before voting")
-        for name in ("session_id", "study_id", "item"):
-            if not isinstance(getattr(self, name), str):
-                raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -160,6 +159,26 @@ class Vote:
     def chosen_method(self) -> str | None:
         """The method the rater preferred, ``None`` for a tie."""
         return {"left": self.left_method, "right": self.right_method}.get(self.choice)
+
+
+def _check_text(name: str, value: object) -> None:
+    """Vote fields are text SQLite can store: a str, encodable as UTF-8 (no lone surrogates)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__} {value!r}; "
+                        f"e.g. {name}=str(value)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = value[err.start]
+        raise ValueError(
+            f"{name} {value!r} holds a character that cannot be stored (U+{ord(bad):04X} at position "
+            f"{err.start}, a lone surrogate, usually from a mis-decoded file name or paste); retype it"
+        ) from None
+
+
+def _is_readonly(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -230,6 +249,10 @@ class VoteStore:
         self.kind: Kind = kind
         self.timeout_s = float(timeout_s)
         self._conn: sqlite3.Connection | None = None
+        self._readonly = False
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path}: is a folder, not a vote database file; pass a file path "
+                                    f"such as {self.path / 'votes.sqlite'}")
         if self.path.exists():
             self._inspect()  # read-only: refuses foreign/newer files before touching them
 
@@ -272,9 +295,53 @@ class VoteStore:
                 "real and simulated votes are never mixed in one file, use a separate file"
             )
 
-    def _connect(self) -> sqlite3.Connection:
+    def _readonly_error(self, exc: BaseException) -> PermissionError:
+        return PermissionError(
+            f"{self.path}: cannot write votes here, the file or its folder is read-only ({exc}); copy the "
+            "file to a writable folder to add votes (reading still works: read_votes(path))"
+        )
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """Reading a file this process may not write (or a read-only folder): no WAL files needed."""
+        uri = self.path.resolve().as_uri()
+        for query in ("?mode=ro", "?immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{uri}{query}", uri=True, timeout=self.timeout_s)
+                conn.execute("SELECT count(*) FROM votes").fetchone()
+                return conn
+            except sqlite3.Error as exc:
+                last = exc
+        raise self._readonly_error(last)
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection for reading: the normal one, or a read-only one where writing is impossible."""
         if self._conn is not None:
             return self._conn
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            self._inspect()
+            self._conn = self._connect_readonly()
+            self._readonly = True
+            return self._conn
+        try:
+            return self._connect()
+        except PermissionError:
+            self._conn = self._connect_readonly()
+            self._readonly = True
+            return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None and self._readonly:
+            raise self._readonly_error("opened read-only")
+        if self._conn is not None:
+            return self._conn
+        try:
+            return self._connect_rw()
+        except sqlite3.OperationalError as exc:
+            if _is_readonly(exc):
+                raise self._readonly_error(exc) from exc
+            raise
+
+    def _connect_rw(self) -> sqlite3.Connection:
         if self.path.exists():
             self._inspect()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -367,7 +434,12 @@ class VoteStore:
                     conn.execute("ROLLBACK")
                 raise
 
-        return self._retry(write)
+        try:
+            return self._retry(write)
+        except sqlite3.OperationalError as exc:
+            if _is_readonly(exc):
+                raise self._readonly_error(exc) from exc
+            raise
 
     def add_many(self, votes: Iterable[Vote]) -> list[int]:
         """Append votes one transaction each (so a crash keeps every vote written before it)."""
@@ -377,7 +449,7 @@ class VoteStore:
     def __len__(self) -> int:
         if not self.path.exists():
             return 0
-        return int(self._connect().execute("SELECT count(*) FROM votes").fetchone()[0])
+        return int(self._reader().execute("SELECT count(*) FROM votes").fetchone()[0])
 
     def to_dataframe(self) -> pd.DataFrame:
         """All votes as a DataFrame (columns :data:`COLUMNS`, ``timestamp`` as UTC datetimes).
@@ -389,7 +461,7 @@ class VoteStore:
         if not self.path.exists():
             df = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
         else:
-            conn = self._connect()
+            conn = self._reader()
             df = pd.read_sql_query(f"SELECT {', '.join(COLUMNS)} FROM votes ORDER BY id", conn)
         df["timestamp"] = pd.to_datetime(df["timestamp"].astype(float), unit="s", utc=True)
         for col in ("is_attention_check", "is_simulated"):
@@ -404,7 +476,7 @@ class VoteStore:
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` result (``"ok"`` for a healthy file)."""
-        return str(self._connect().execute("PRAGMA integrity_check").fetchone()[0])
+        return str(self._reader().execute("PRAGMA integrity_check").fetchone()[0])
 
     def __repr__(self) -> str:
         return f"VoteStore({str(self.path)!r}, kind={self.kind!r})"

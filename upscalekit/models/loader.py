@@ -338,6 +338,25 @@ def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
     return desc
 
 
+_WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt", ".param", ".bin")
+
+
+def _check_model_arg(name_or_path: object) -> str:
+    if not isinstance(name_or_path, str | os.PathLike) or isinstance(name_or_path, bytes):
+        raise TypeError(f"load_model takes a model name (see list_models()) or a weight file path, "
+                        f"got {type(name_or_path).__name__} {name_or_path!r}")
+    text = os.fspath(name_or_path)
+    if not text.strip():
+        raise ValueError("load_model: the model name is empty; pass e.g. 'bicubic' or 'realesrgan-x4plus'")
+    return text
+
+
+def _looks_like_path(text: str, path: Path) -> bool:
+    """A weight file, not a registry name: has a weight suffix, a folder part, or exists on disk."""
+    return (path.suffix.lower() in _WEIGHT_SUFFIXES or "/" in text or os.sep in text
+            or text.startswith(("~", ".")) or path.is_file())
+
+
 def _path_state_dict(path: Path) -> tuple[dict[str, Any], Provenance]:
 
     if path.suffix in (".param", ".bin"):
@@ -396,12 +415,18 @@ def load_model(
     'registry'
     """
 
-    text = os.fspath(name_or_path)
+    text = _check_model_arg(name_or_path)
     path = Path(text).expanduser()
     info = None
-    if path.suffix in (".pth", ".pt", ".safetensors", ".ckpt", ".param", ".bin") or path.is_file():
+    if _looks_like_path(text, path):
+        if path.is_dir():
+            raise IsADirectoryError(f"{path}: is a folder; pass the weight file inside it "
+                                    "(a .pth, .safetensors or ncnn .param/.bin)")
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such weight file")
+            raise FileNotFoundError(
+                f"{path}: no such weight file (expected a .pth, .pt, .safetensors, .ckpt or ncnn "
+                ".param/.bin); for a named model pass its name, e.g. 'realesrgan-x4plus' "
+                "(upscalekit.models.list_models() lists them)")
         sd, prov = _path_state_dict(path)
         name = path.stem
     else:

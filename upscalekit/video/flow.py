@@ -31,6 +31,10 @@ def _gray_u8(image: np.ndarray) -> np.ndarray:
     return to_uint(np.clip(img, 0, 1).astype(np.float32), 8)
 
 
+#: Smallest side OpenCV's DIS flow accepts (checked: 11 px fails, 12 px works).
+_DIS_MIN_SIDE = 12
+
+
 def estimate_flow(a: np.ndarray, b: np.ndarray, *, method: str = "dis") -> np.ndarray:
     """Dense flow from image ``a`` to image ``b`` in pixels, H×W×2 (dx, dy), so ``a ≈ warp(b, flow)``.
 
@@ -52,6 +56,12 @@ def estimate_flow(a: np.ndarray, b: np.ndarray, *, method: str = "dis") -> np.nd
 
     if a.shape[:2] != b.shape[:2]:
         raise ValueError(f"frames must share a size to compute flow, got {a.shape[:2]} and {b.shape[:2]}")
+    if method == "dis" and min(a.shape[:2]) < _DIS_MIN_SIDE:
+        # OpenCV's DIS raises its own -201 error below 12 px; say what to do instead.
+        raise ValueError(
+            f"frames are {a.shape[1]}×{a.shape[0]} px; DIS optical flow needs at least "
+            f"{_DIS_MIN_SIDE}×{_DIS_MIN_SIDE}: use larger frames (crop less), or flow='farneback'"
+        )
     ga, gb = _gray_u8(a), _gray_u8(b)
     if method == "dis":
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)

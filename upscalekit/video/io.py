@@ -11,6 +11,7 @@ naming the frame where decoding stopped and carrying the frames decoded before i
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ def _open(path: str | os.PathLike[str]):  # noqa: ANN202 - av.container.InputCon
             "could be read, stopped at frame 0",
             frames=[], timestamps=[], frame_index=0,
         ) from err
-    if not container.streams.video:
+    if not container.streams.video or container.streams.video[0].codec_context is None:
         container.close()
         raise VideoReadError(
             f"{path}: has no readable video stream (an audio-only file, or a video truncated inside its "
@@ -156,7 +157,8 @@ def iter_video(
                         yield to_float(frame.to_ndarray(format="rgb24")), _frame_time(frame, stream, i, fps)
                         i += 1
                         bar.update(1)
-            except av.error.FFmpegError as err:
+            except (av.error.FFmpegError, AttributeError, ValueError) as err:
+                # AttributeError/ValueError: PyAV on a stream cut inside a packet (no codec context)
                 failure = err
             if failure is not None:
                 # The decoder holds a few frames (B-frame reordering): recover them before reporting.
@@ -164,7 +166,7 @@ def iter_video(
                     for frame in stream.codec_context.decode(None):
                         yield to_float(frame.to_ndarray(format="rgb24")), _frame_time(frame, stream, i, fps)
                         i += 1
-                except av.error.FFmpegError:
+                except (av.error.FFmpegError, AttributeError, ValueError):
                     pass
                 raise VideoReadError(
                     f"{path}: decoding failed at frame {i} ({failure}); frames 0..{i - 1} were read",
@@ -203,7 +205,7 @@ def read_video(
     fps = Fraction(stream.average_rate or stream.guessed_rate or 0)
     audio = container.streams.audio
     has_audio = bool(audio)
-    audio_codec = audio[0].codec_context.name if has_audio else None
+    audio_codec = getattr(audio[0].codec_context, "name", None) if has_audio else None
     duration = float(container.duration / 1_000_000) if container.duration else 0.0
     expected = int(stream.frames or 0)
     container.close()
@@ -306,8 +308,15 @@ def write_video(
     it = iter(frames)
     first = next(it, None)
     if first is None:
+        if src is not None:
+            src.close()
         raise ValueError("no frames to write")
-    first_u8 = _rgb_u8(first)
+    try:
+        first_u8 = _rgb_u8(first, 0)
+    except ValueError:
+        if src is not None:
+            src.close()
+        raise
     h, w = first_u8.shape[:2]
     if h % 2 or w % 2:
         warnings.warn(
@@ -315,7 +324,12 @@ def write_video(
             f"{'padded' if odd == 'pad' else 'cropped'} by one pixel where odd",
             stacklevel=2,
         )
-    out = av.open(str(path), "w", options={"movflags": "+faststart"})
+    # Encode into a temporary file beside the target and rename it at the end, like write_image:
+    # a failure half-way (a NaN frame, a size change, a full disk) leaves an existing file untouched.
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix or ".mp4", dir=path.parent)
+    os.close(fd)
+    done = False
+    out = av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"})
     try:
         vs = out.add_stream("libx264", rate=rate)
         eh, ew = _even(first_u8, odd).shape[:2]
@@ -326,7 +340,7 @@ def write_video(
         audio = _add_audio_stream(src, out) if src is not None else None
         n = 0
         for i, frame in enumerate(_chain(first, it)):
-            arr = first_u8 if i == 0 else _rgb_u8(frame)
+            arr = first_u8 if i == 0 else _rgb_u8(frame, i)
             if arr.shape[:2] != (h, w):
                 raise ValueError(f"frame {i} is {arr.shape[1]}×{arr.shape[0]}, frame 0 was {w}×{h}")
             vf = av.VideoFrame.from_ndarray(_even(arr, odd), format="rgb24")
@@ -338,10 +352,18 @@ def write_video(
             out.mux(packet)
         if audio is not None:
             _copy_audio(src, out, audio, n / float(rate), float(audio_start))
+        done = True
     finally:
         out.close()
         if src is not None:
             src.close()
+        if done:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what a plain open() would
+            os.replace(tmp, path)
+        elif os.path.exists(tmp):
+            os.unlink(tmp)
     return path
 
 
@@ -350,8 +372,11 @@ def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray
     yield from rest
 
 
-def _rgb_u8(frame: np.ndarray) -> np.ndarray:
-    arr = to_uint(frame, 8)
+def _rgb_u8(frame: np.ndarray, index: int = 0) -> np.ndarray:
+    try:
+        arr = to_uint(frame, 8)
+    except ValueError as err:
+        raise ValueError(f"frame {index}: {err}") from err
     if arr.ndim == 2 or arr.shape[2] == 1:
         arr = np.repeat(arr.reshape(arr.shape[0], arr.shape[1], 1), 3, axis=2)
     return np.ascontiguousarray(arr[..., :3])
