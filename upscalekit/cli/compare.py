@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from upscalekit.cli._common import expand, print_error
+from upscalekit.cli._common import crop_arg, device_arg, expand, positive_int, print_error
 
 __all__ = ["Panel", "compare_grid"]
 
@@ -64,6 +64,9 @@ def compare_grid(panels: Sequence[Panel], *, crop: tuple[int, int, int] | None =
         size = max(8, min(h, w) // 4)
         crop = ((h - size) // 2, (w - size) // 2, size)
     y, x, s = crop
+    if y + s > h or x + s > w:
+        raise ValueError(f"crop y,x,size = {y},{x},{s} falls outside the {w}×{h} output (it needs "
+                         f"y + size ≤ {h} and x + size ≤ {w}); pick a smaller or nearer window")
     n = len(panels)
     fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 6.8), squeeze=False)
     for i, p in enumerate(panels):
@@ -134,10 +137,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     files = expand(args.inputs)
     out = Path(args.output)
     single = len(files) == 1 and out.suffix.lower() == ".png"
-    crop = tuple(int(v) for v in args.crop.split(",")) if args.crop else None
-    if crop is not None and len(crop) != 3:
-        print_error(f"--crop takes y,x,size in output pixels, got {args.crop!r}")
-        return 2
+    crop = args.crop  # (y, x, size), parsed by crop_arg
     failed, report = 0, {}
     for f in files:
         dest = out if single else out / f"{f.stem}_compare.png"
@@ -163,7 +163,7 @@ def register(sub: Any) -> None:
     c.add_argument("-o", "--output", required=True, help="a .png file (one input) or a folder")
     c.add_argument("--hr", action="store_true",
                    help="inputs are ground truth: downscale them first and report PSNR against them")
-    c.add_argument("--scale", type=int, default=4, help="upscaling factor (default 4)")
-    c.add_argument("--crop", default=None, help="zoom window y,x,size in output pixels")
-    c.add_argument("--device", default=None)
+    c.add_argument("--scale", type=positive_int, default=4, help="upscaling factor (default 4)")
+    c.add_argument("--crop", type=crop_arg, default=None, help="zoom window y,x,size in output pixels")
+    c.add_argument("--device", type=device_arg, default=None)
     c.set_defaults(func=_cmd_compare)

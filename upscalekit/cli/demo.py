@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from upscalekit.cli._common import device_arg
 from upscalekit.cli.compare import Panel, _psnr, compare_grid
 
 __all__ = ["demo"]
@@ -103,5 +104,5 @@ def register(sub: Any) -> None:
     """Add the ``demo`` subcommand to the parser's subparsers."""
     d = sub.add_parser("demo", help="bicubic vs Real-ESRGAN on a sample face: grid PNG + numbers")
     d.add_argument("-o", "--output", default="demo_out", help="output folder")
-    d.add_argument("--device", default=None)
+    d.add_argument("--device", type=device_arg, default=None)
     d.set_defaults(func=_cmd_demo)

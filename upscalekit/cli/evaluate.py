@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from upscalekit.cli._common import print_error, tile_arg
+from upscalekit.cli._common import device_arg, print_error, tile_arg
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -58,7 +58,7 @@ def register(sub: Any) -> None:
     e.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
     e.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     e.add_argument("--tile", type=tile_arg, default="auto", help="'auto', 'none' or a tile size in pixels")
-    e.add_argument("--device", default=None)
+    e.add_argument("--device", type=device_arg, default=None)
     e.add_argument("--workers", type=int, default=None, help="run on a local Dask cluster with N workers")
     e.add_argument("--scheduler", default=None, help="run on an existing Dask scheduler, tcp://HOST:PORT")
     e.add_argument("--no-progress", action="store_true")

@@ -10,7 +10,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from upscalekit.cli._common import print_error, tile_arg
+from upscalekit.cli._common import (
+    device_arg,
+    finite_float,
+    nonneg_int,
+    output_dir_arg,
+    positive_float,
+    positive_int,
+    print_error,
+    tile_arg,
+)
 
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
@@ -52,16 +61,20 @@ def register(sub: Any) -> None:
     u.add_argument("inputs", nargs="+",
                    help="image files, folders (recursive), globs, or .txt manifests (one input per line)")
     u.add_argument("-m", "--model", default="realesrgan-x4plus", help="model name (see `upscalekit models`)")
-    u.add_argument("-o", "--output", required=True, help="output folder (the input tree is mirrored in it)")
-    u.add_argument("--outscale", type=float, default=None, help="final factor (default: the model's scale)")
+    u.add_argument("-o", "--output", required=True, type=output_dir_arg,
+                   help="output folder (the input tree is mirrored in it)")
+    u.add_argument("--outscale", type=positive_float, default=None,
+                   help="final factor (default: the model's scale)")
     u.add_argument("--tile", type=tile_arg, default="auto", help="'auto', 'none' or a tile size in pixels")
-    u.add_argument("--tile-overlap", type=int, default=None, help="tile overlap in input pixels")
-    u.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = model, >1 exaggerates")
+    u.add_argument("--tile-overlap", type=nonneg_int, default=None, help="tile overlap in input pixels")
+    u.add_argument("--strength", type=finite_float, default=1.0,
+                   help="0 = bicubic, 1 = model, >1 exaggerates")
     u.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"),
                    help="network precision (default: fp16/bf16 on CUDA where supported, fp32 on the CPU)")
-    u.add_argument("--device", default=None, help="cpu, cuda, cuda:1… (default: CUDA if available)")
+    u.add_argument("--device", type=device_arg, default=None,
+                   help="cpu, cuda, cuda:1… (default: CUDA if available)")
     u.add_argument("--force", action="store_true", help="redo outputs whose sidecar already matches")
-    u.add_argument("--workers", type=int, default=None,
+    u.add_argument("--workers", type=positive_int, default=None,
                    help="run on a local Dask cluster with N worker processes (needs upscalekit[distributed])")
     u.add_argument("--scheduler", default=None, help="run on an existing Dask scheduler, tcp://HOST:PORT")
     u.add_argument("--no-progress", action="store_true", help="no progress bar")
