@@ -102,3 +102,17 @@ def test_cli_scheduler_option(cluster: Any, photos: Path, tmp_path: Path,
     assert main(["upscale", str(photos), "-m", "bicubic", "-o", str(tmp_path / "o"), "--outscale", "2",
                  "--scheduler", c.scheduler_address, "--no-progress"]) == 0
     assert "7 written" in capsys.readouterr().out
+
+
+def test_evaluate_on_cluster_equals_in_process(cluster: Any, photos: Path) -> None:
+    import pandas as pd
+
+    from upscalekit.batch import evaluate_models
+
+    c, _ = cluster
+    kw = {"metrics": ["psnr", "ssim"], "progress": False, "n_boot": 200}
+    local = evaluate_models([photos], ["compact-x4-l1"], **kw)
+    dask = evaluate_models([photos], ["compact-x4-l1"], scheduler=c.scheduler_address, **kw)
+    cols = ["image", "model", "psnr", "ssim"]
+    pd.testing.assert_frame_equal(local.table[cols], dask.table[cols])
+    pd.testing.assert_frame_equal(local.summary, dask.summary)

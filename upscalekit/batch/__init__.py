@@ -10,20 +10,25 @@
 Importing this package loads neither torch nor dask.
 """
 
+from upscalekit.batch.experiment import Evaluation, bootstrap_mean, evaluate_models, summarize
 from upscalekit.batch.plan import Job, Source, find_inputs, output_name, plan_jobs, settings_hash
 from upscalekit.batch.run import BatchReport, JobResult, Settings, run_job, sidecar_matches, upscale_batch
 
 __all__ = [
     "BatchReport",
+    "Evaluation",
     "Job",
     "JobResult",
     "Settings",
     "Source",
+    "bootstrap_mean",
+    "evaluate_models",
     "find_inputs",
     "output_name",
     "plan_jobs",
     "run_job",
     "settings_hash",
     "sidecar_matches",
+    "summarize",
     "upscale_batch",
 ]

@@ -19,6 +19,7 @@ Images are independent tasks, so the same run works on Dask (``workers=``/``sche
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -159,7 +160,8 @@ def _contact_sheet(dest: Path, relative: str, lr: np.ndarray, outs: dict[str, np
 
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):  # notebooks keep inline
+        matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     from upscalekit.cli.compare import Panel, compare_grid
