@@ -745,3 +745,19 @@ def test_cli_demo_on_an_empty_offline_cache_says_what_to_do(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("upscalekit: ") and "not available offline" in lines[0]
     assert "RealESRGAN_x4plus.pth" in lines[0]
+
+
+def test_cli_same_stem_inputs_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    """``upscalekit upscale in/photo.png in/photo.jpg -o out``: two outputs, no cache sidecars beside them."""
+    from upscalekit.cli import main
+    from upscalekit.io import read_image, write_image
+
+    write_image(tmp_path / "in" / "photo.png", np.zeros((8, 8, 3), np.float32))
+    write_image(tmp_path / "in" / "photo.jpg", np.ones((8, 8, 3), np.float32))
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "in" / "photo.png"), str(tmp_path / "in" / "photo.jpg"),
+                 "-o", str(out), "-m", "bicubic", "--no-progress"]) == 0
+    pngs = sorted(out.glob("*.png"))
+    assert len(pngs) == 2
+    assert sorted(round(float(read_image(p).mean())) for p in pngs) == [0, 1]
+    assert not list(out.rglob("*.sha256"))

@@ -66,6 +66,16 @@ _PIP_TIMEOUT_S = 5
 _PIP_WALL_S = 900
 
 
+def _cache_root() -> Path:
+    """Where the cache is (not created, not checked)."""
+    env = os.environ.get("UPSCALEKIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("upscalekit"))
+
+
 def cache_dir() -> Path:
     """The kit's cache folder: ``$UPSCALEKIT_CACHE_DIR`` or the platform's user cache dir.
 
@@ -75,12 +85,7 @@ def cache_dir() -> Path:
     'upscalekit'
     """
     env = os.environ.get("UPSCALEKIT_CACHE_DIR")
-    if env:
-        path = Path(env).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_cache_dir("upscalekit"))
+    path = _cache_root()
     where = "$UPSCALEKIT_CACHE_DIR" if env else "the user cache folder"
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(
@@ -209,13 +214,15 @@ def _owned_ok(path: Path, *, expected: str | None = None) -> bool:
 def _in_cache(path: str | os.PathLike[str]) -> bool:
     """The file lives in the kit's cache (so the kit may delete and re-fetch it)."""
     try:
-        Path(path).resolve().relative_to(cache_dir().resolve())
+        Path(path).resolve().relative_to(_cache_root().resolve())
         return True
-    except ValueError:
+    except (ValueError, OSError):
         return False
 
 
-def _atomic_write_bytes(dest: Path, data: bytes, *, record: bool = True) -> None:
+def _atomic_write_bytes(dest: Path, data: bytes, *, record: bool | None = None) -> None:
+    """Write ``data`` to ``dest`` through a temp file and a rename; record its sha256 when the file is
+    one of the kit's own cache files (``record=None``), never beside a user's output."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
     try:
@@ -225,7 +232,7 @@ def _atomic_write_bytes(dest: Path, data: bytes, *, record: bool = True) -> None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    if record:
+    if record or (record is None and _in_cache(dest)):
         record_sha256(dest, hashlib.sha256(data).hexdigest())
 
 
