@@ -1,0 +1,186 @@
+"""Every comparison the notebooks' prose states, recomputed through the library and asserted.
+
+Each test names the notebook and the sentence it checks, and uses the notebook's own parameters
+(samples, models, frames), so a change that breaks a claim breaks here, not silently in a notebook
+no one re-reads. Model runs are shared within this module through small caches.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from upscalekit import metrics, samples
+from upscalekit.models import load_model
+from upscalekit.resize import resize
+
+# notebook 01's parameters
+NB01_SAMPLES = {"face": "astronaut", "brick": "brick", "text": "text", "fur": "chelsea", "grass": "grass"}
+GAN = "realesrgan-x4plus"
+
+
+@cache
+def _model(name: str):  # noqa: ANN202
+    return load_model(name)
+
+
+@cache
+def _nb01_outputs(method: str) -> dict[str, np.ndarray]:
+    return {k: _model(method).upscale(samples.load(n, scale=4).lr) for k, n in NB01_SAMPLES.items()}
+
+
+# -- notebook 01 ---------------------------------------------------------------------------------
+def test_nb01_bicubic_invents_nothing_and_nearest_blocks_count_as_invented_structure() -> None:
+    """01 §3: bicubic's invented detail is zero by construction; nearest's is not (its blocks)."""
+    for k, n in NB01_SAMPLES.items():
+        lr = samples.load(n, scale=4).lr
+        bic = metrics.invented_detail(lr, _nb01_outputs("bicubic")[k])
+        invented = metrics.invented_detail(lr, _nb01_outputs("nearest")[k])
+        assert bic < 1e-6, (k, bic)
+        assert invented > 0.005, (k, invented)
+        # The blocks are structure absent from the scene: shrinking them away leaves the input.
+        assert metrics.lr_consistency(lr, _nb01_outputs("nearest")[k]) > 25.0
+
+
+@pytest.mark.slow
+def test_nb01_psnr_prefers_bicubic_lpips_prefers_the_gan() -> None:
+    """01 §3 heading: "PSNR says bicubic wins, LPIPS says the GAN wins" (mean over the five samples)."""
+    hr = {k: samples.load(n, scale=4).hr for k, n in NB01_SAMPLES.items()}
+    psnr = {m: np.mean([metrics.psnr(_nb01_outputs(m)[k], hr[k]) for k in hr]) for m in ("bicubic", GAN)}
+    lp = {m: np.mean([metrics.lpips(_nb01_outputs(m)[k], hr[k]) for k in hr]) for m in ("bicubic", GAN)}
+    print(f"PSNR {psnr}, LPIPS {lp}")
+    assert psnr["bicubic"] > psnr[GAN]
+    assert lp[GAN] < lp["bicubic"]
+
+
+# -- notebook 03 ---------------------------------------------------------------------------------
+def test_nb03_simulated_study_recovers_the_strengths_put_in(tmp_path) -> None:  # noqa: ANN001
+    """03: "the fit should bring them back (same order, each within a few hundredths)"."""
+    from upscalekit.human import SimulatedRater, VoteStore, make_design, ranking, simulate_study
+
+    strengths = {"bicubic": 0.15, "realesrgan-x4plus": 0.6, "realesrgan-x4plus-anime": 0.25}
+    trials = make_design(["face", "brick", "grass", "gravel"], list(strengths), repeats=2, attention_checks=2,
+                         seed=0)
+    raters = [SimulatedRater(f"rater{k}", strengths=strengths, tie_rate=0.0, seed=k) for k in range(20)]
+    store = VoteStore(tmp_path / "sim.sqlite", kind="simulated")
+    simulate_study(store, trials, raters=raters, study_id="t")
+    fit = ranking(store.to_dataframe(), n_boot=100, seed=0).set_index("method")
+    assert list(fit.index) == sorted(strengths, key=strengths.get, reverse=True)
+    assert max(abs(fit.strength[m] - s) for m, s in strengths.items()) < 0.06
+
+
+def test_nb03_simulated_raters_never_read_a_metric() -> None:
+    """03: "The rule sees neither the images nor any metric"."""
+    import inspect
+
+    from upscalekit.human import simulate
+
+    src = inspect.getsource(simulate)
+    assert "lpips" not in src.lower() and "upscalekit.metrics" not in src
+
+
+# -- notebook 04 ---------------------------------------------------------------------------------
+@cache
+def _bbb():  # noqa: ANN202
+    from upscalekit.video import load_real_clip
+
+    return load_real_clip("bigbuckbunny", start=36, n_frames=6, hr_size=(360, 640))
+
+
+def test_nb04_motion_from_the_input_reads_higher_than_motion_from_the_ground_truth() -> None:
+    """04: with motion from the input "every row, the ground truth's included, comes out higher"
+    (checked here on the two rows that cost no model: ground truth and bicubic)."""
+    from upscalekit.video import compute_flows, warping_error
+
+    clip = _bbb()
+    gt_flows, in_flows = compute_flows(clip.hr), compute_flows(clip.lr)
+    bic = [resize(f, scale=4) for f in clip.lr]
+    for frames in (clip.hr, bic):
+        assert warping_error(frames, flows=in_flows).mean > warping_error(frames, flows=gt_flows).mean
+
+
+@pytest.mark.slow
+def test_nb04_smoothing_lowers_flicker_and_sharpness_of_x4plus() -> None:
+    """04: "flicker goes down as the strength goes up, and so does sharpness"."""
+    from upscalekit.video import smoothing_tradeoff, upscale_clip
+
+    clip = _bbb()
+    x4 = upscale_clip(clip.lr, _model(GAN), progress=False)
+    t = smoothing_tradeoff(x4, gt=clip.hr, strengths=(0.0, 0.3, 0.6, 0.9), smooth_reference=clip.lr,
+                           lpips=False)
+    print(t)
+    assert (np.diff(t.warping_error.to_numpy()) < 0).all()
+    assert (np.diff(t.sharpness.to_numpy()) < 0).all()
+
+
+def test_nb04_compression_in_the_input_becomes_flicker() -> None:
+    """04 carphone: the compressed input, upscaled the same way, flickers more than the clean one."""
+    from upscalekit.video import compute_flows, flicker_heatmap, load_real_clip, upscale_clip, warping_error
+
+    bad = load_real_clip("carphone", n_frames=6, lr_source="carphone_distorted")
+    anime = _model("realesr-animevideov3-x4")
+    clean, comp = upscale_clip(bad.hr, anime, progress=False), upscale_clip(bad.lr, anime, progress=False)
+    fl = compute_flows(bad.hr)
+    assert warping_error(comp, flows=fl).mean > warping_error(clean, flows=fl).mean
+    bic_clean = [resize(f, scale=4) for f in bad.hr]
+    bic_comp = [resize(f, scale=4) for f in bad.lr]
+    assert warping_error(bic_comp, flows=fl).mean > warping_error(bic_clean, flows=fl).mean
+    assert flicker_heatmap(comp, clean, flows=fl).mean() > 0.01
+
+
+# -- notebook 06 ---------------------------------------------------------------------------------
+@cache
+def _nb06():  # noqa: ANN202
+    from upscalekit import train as T
+
+    models = {"bicubic": load_model("bicubic")}
+    models.update({"L1": T.load_trained("compact-x4-l1"),
+                   "L1+perceptual+GAN": T.load_trained("compact-x4-l1-perceptual-gan")})
+    return models, T.held_out_crops(128)
+
+
+def test_nb06_pixel_loss_wins_psnr_and_loses_lpips() -> None:
+    """06 take-away: "The pixel-loss model wins on PSNR and loses on LPIPS"."""
+    from upscalekit import train as T
+
+    models, crops = _nb06()
+    s = T.summarize(T.personality_table(models, crops))
+    assert s.psnr["L1"] > s.psnr["L1+perceptual+GAN"]
+    assert s.lpips["L1"] > s.lpips["L1+perceptual+GAN"]
+    assert s.invented_detail["L1+perceptual+GAN"] > s.invented_detail["L1"]
+
+
+def test_nb06_over_smoothing_flags_every_row_and_bicubic_lacks_the_most() -> None:
+    """06: against the ground truth every output at ×4 is flagged; bicubic lacks the most texture,
+    the GAN-trained model the least."""
+    from upscalekit import train as T
+
+    models, crops = _nb06()
+    diag = T.diagnosis_table(models, crops)
+    assert diag["over_smoothing_flag"].all()
+    mean = diag.groupby("candidate")["over_smoothing"].mean()
+    assert mean["bicubic"] > mean["L1"] > mean["L1+perceptual+GAN"]
+
+
+@pytest.mark.slow
+def test_nb04_basicvsr_flickers_less_than_x4plus_and_is_closest_to_the_truth() -> None:
+    """04 take-away: x4plus has several times the ground truth's warping error; BasicVSR flickers far
+    less than per-frame x4plus and has the highest PSNR and lowest LPIPS of all arms; animevideov3
+    flickers less than x4plus and is less sharp."""
+    from upscalekit.video import compare_arms, load_basicvsr, upscale_clip
+
+    clip = _bbb()
+    arms = {"bicubic": [resize(f, scale=4) for f in clip.lr],
+            "x4plus": upscale_clip(clip.lr, _model(GAN), progress=False),
+            "animevideov3": upscale_clip(clip.lr, _model("realesr-animevideov3-x4"), progress=False),
+            "BasicVSR": upscale_clip(clip.lr, load_basicvsr("vimeo90k-bi"), progress=False)}
+    t = compare_arms(arms, gt=clip.hr, temporal=False)
+    print(t)
+    we = t.warping_error
+    assert we["x4plus"] > 3 * we["ground truth"]
+    assert we["BasicVSR"] < we["x4plus"] / 3
+    arms_only = t.drop("ground truth")
+    assert arms_only.psnr.idxmax() == "BasicVSR" and arms_only.lpips.idxmin() == "BasicVSR"
+    assert we["animevideov3"] < we["x4plus"] and t.sharpness["animevideov3"] < t.sharpness["x4plus"]
