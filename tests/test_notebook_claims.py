@@ -184,3 +184,29 @@ def test_nb04_basicvsr_flickers_less_than_x4plus_and_is_closest_to_the_truth() -
     arms_only = t.drop("ground truth")
     assert arms_only.psnr.idxmax() == "BasicVSR" and arms_only.lpips.idxmin() == "BasicVSR"
     assert we["animevideov3"] < we["x4plus"] and t.sharpness["animevideov3"] < t.sharpness["x4plus"]
+
+
+# -- notebook 05 ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_nb05_identity_distance_both_same_person_gan_slightly_farther() -> None:
+    """05 take-away: at ×4 from 40 px both stay inside dlib's 0.6, Real-ESRGAN a little farther than
+    bicubic; different people (LFW) sit near 0.8–0.9; landmark shift about the same for both."""
+    pytest.importorskip("dlib")
+    from skimage import data
+
+    from upscalekit import faces
+
+    hr = (data.astronaut() / 255.0)[40:200, 145:305].astype("float32")
+    lr = resize(hr, scale=1 / 4, method="area")
+    cands = {"bicubic": resize(lr, scale=4), GAN: _model(GAN).upscale(lr)}
+    face = faces.detect_faces(hr)[0]
+    dist = {k: faces.identity_distance(hr, v, face=face) for k, v in cands.items()}
+    shift = {k: faces.face_invention(hr, v)[0].landmark_shift_px for k, v in cands.items()}
+    print(dist, shift)
+    assert dist["bicubic"] < dist[GAN] < faces.SAME_PERSON_THRESHOLD
+    assert abs(shift["bicubic"] - shift[GAN]) < 1.0
+    ref = faces.face_embedding(hr, face)
+    for g in data.lfw_subset()[:4]:
+        other = resize(np.repeat(g[..., None], 3, axis=2).astype("float32"), size=hr.shape[:2])
+        d = float(np.linalg.norm(faces.face_embedding(other, faces.detect_faces(other)[0]) - ref))
+        assert 0.7 < d < 1.0, d

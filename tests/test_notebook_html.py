@@ -8,6 +8,7 @@ all) would double CI's notebook time, so this converts a representative subset: 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -33,7 +34,8 @@ def _images(html: str) -> list[str]:
 def test_exported_html_shows_every_figure_and_widget(name: str, tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute",
            "--ExecutePreprocessor.timeout=1200", "--output-dir", str(tmp_path), str(NOTEBOOKS / name)]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=1800)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # a forced Agg backend hides figures
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (tmp_path / name.replace(".ipynb", ".html")).read_text()
     n = len(_images(html))
