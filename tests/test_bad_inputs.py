@@ -761,3 +761,28 @@ def test_cli_same_stem_inputs_do_not_overwrite_each_other(tmp_path: Path) -> Non
     assert len(pngs) == 2
     assert sorted(round(float(read_image(p).mean())) for p in pngs) == [0, 1]
     assert not list(out.rglob("*.sha256"))
+
+
+def test_published_hash_mismatch_reported_for_user_files_and_refetched_for_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    good = b"the published weights"
+    spec = assets.WeightSpec("w.pth", sha256=hashlib.sha256(good).hexdigest())
+    wdir = tmp_path / "mine"
+    wdir.mkdir()
+    (wdir / "w.pth").write_bytes(b"a user's other version")
+    monkeypatch.setenv("UPSCALEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("UPSCALEKIT_WEIGHTS_DIR", str(wdir))
+    with pytest.warns(RuntimeWarning, match="differs from the published"):
+        assert assets.resolve(spec).source == "weights_dir"
+    assert (wdir / "w.pth").exists()  # reported, never deleted
+    monkeypatch.delenv("UPSCALEKIT_WEIGHTS_DIR")
+    cached = tmp_path / "cache" / "weights" / "w.pth"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"damaged")
+    monkeypatch.setenv("UPSCALEKIT_OFFLINE", "1")
+    with pytest.warns(RuntimeWarning, match="published hash"), pytest.raises(FileNotFoundError):
+        assets.resolve(spec)
+    assert not cached.exists()  # the kit's own bad copy is gone, so a later call fetches it again
