@@ -385,6 +385,13 @@ SRGB_D50 = ((0.4360747, 0.2225045, 0.0139322), (0.3850649, 0.7168786, 0.0971045)
             (0.1430804, 0.0606169, 0.7141733))
 
 
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
 def _adobe_to_srgb_reference(u8: np.ndarray) -> np.ndarray:
     """Colour-managed conversion written out from the definitions (matrix + curves), not through lcms."""
     lin = (u8 / 255.0) ** (563 / 256)
@@ -394,6 +401,8 @@ def _adobe_to_srgb_reference(u8: np.ndarray) -> np.ndarray:
 
 
 def test_icc_profile_is_converted_to_srgb_recorded_and_written_back(tmp_path: Path) -> None:
+    import zlib
+
     from PIL import Image
 
     from upscalekit.io import read_image, write_image
@@ -412,6 +421,12 @@ def test_icc_profile_is_converted_to_srgb_recorded_and_written_back(tmp_path: Pa
     back = write_image(tmp_path / "back.png", img, icc_profile=info.icc_profile)
     again, info2 = read_image(back, with_info=True)
     assert info2.icc_profile == icc and np.abs(again - img).max() * 255 <= 1.5
+    sixteen = write_image(tmp_path / "c16.png", img, bit_depth=16)
+    data = sixteen.read_bytes()
+    iccp = _png_chunk(b"iCCP", b"adobe\0\0" + zlib.compress(icc))  # goes after signature + IHDR
+    (tmp_path / "c16icc.png").write_bytes(data[:33] + iccp + data[33:])
+    with pytest.warns(RuntimeWarning, match="16-bit colour with an embedded ICC profile"):
+        read_image(tmp_path / "c16icc.png")
 
 
 def test_float_tiff_outside_unit_range_is_never_silently_clipped(tmp_path: Path) -> None:
@@ -444,14 +459,15 @@ def test_three_channel_float_tiff_reads(tmp_path: Path) -> None:
     assert info.bit_depth == 32
 
 
-def test_multi_frame_gif_warns_and_reads_frame_n(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ext", [".gif", ".webp"])
+def test_multi_frame_gif_warns_and_reads_frame_n(tmp_path: Path, ext: str) -> None:
     from PIL import Image
 
     from upscalekit.io import read_image
 
     frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
-    f = tmp_path / "anim.gif"
-    frames[0].save(f, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    f = tmp_path / f"anim{ext}"
+    frames[0].save(f, save_all=True, append_images=frames[1:], duration=100, loop=0, lossless=True)
     with pytest.warns(RuntimeWarning, match="has 3 frames"):
         first = read_image(f)
     assert first[0, 0].tolist() == [1.0, 0.0, 0.0]

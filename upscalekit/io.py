@@ -372,6 +372,11 @@ def read_image(
             icc = im.info.get("icc_profile") or None
             if depth == 16 and fmt in ("PNG", "TIFF") and stored not in ("I;16", "I;16B", "I") and index == 0:
                 arr = _read_16bit_color(raw_bytes())
+                if icc is not None and color == "srgb":
+                    # lcms via Pillow converts 8-bit data only; say so rather than shift colours quietly
+                    warnings.warn(f"{name}: 16-bit colour with an embedded ICC profile: read as stored, not "
+                                  "converted to sRGB (only 8-bit files are colour-managed); pass "
+                                  "color='raw' to silence this", RuntimeWarning, stacklevel=2)
             else:
                 im.load()
                 if index == 0:
