@@ -389,7 +389,8 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     import struct
     import zlib
 
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
 
 def _adobe_to_srgb_reference(u8: np.ndarray) -> np.ndarray:
