@@ -89,7 +89,9 @@ def test_worker_killed_mid_run_tasks_retried_nothing_lost(cluster: Any, tmp_path
     os.kill(victim, signal.SIGKILL)
     run.join(timeout=300)
     report = box["report"]
-    assert report.counts == {"done": 12, "skipped": 0, "failed": 0}, report.failed
+    c = report.counts
+    # a task the dead worker had finished but not yet reported is rerun and finds its sidecar: skipped
+    assert c["failed"] == 0 and c["done"] + c["skipped"] == 12, report.failed
     assert _bytes(out) == _bytes(tmp_path / "ref")  # every output whole and correct, none extra
     assert not list(out.glob(".tmp-*"))
     client.wait_for_workers(2, timeout=60)  # the nanny brought the killed worker back

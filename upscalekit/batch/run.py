@@ -69,21 +69,30 @@ class Settings:
 
 
 # -- one model per process --------------------------------------------------------------------------
-_MODELS: dict[tuple[str, str | None, str], Any] = {}
+_MODELS: dict[tuple[str, str | None, str, tuple[int, int] | None], Any] = {}
 _MODELS_LOCK = threading.Lock()
 _LOADS = [0]
 
 
 def _model(settings: Settings) -> Any:
     """The process's model for these settings, loaded on first use and reused by every later task."""
-    key = (settings.model_spec(), settings.device, settings.precision)
+    spec = settings.model_spec()
+    key = (spec, settings.device, settings.precision, _stamp(spec))  # a rewritten weight file loads anew
     with _MODELS_LOCK:
         up = _MODELS.get(key)
         if up is None:
-            up = _load(*key)
+            up = _load(*key[:3])
             _MODELS[key] = up
             _LOADS[0] += 1
         return up
+
+
+def _stamp(spec: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(spec)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _load(spec: str, device: str | None, precision: str) -> Any:
@@ -127,7 +136,7 @@ def _weights_sha256(up: Any) -> str | None:
     return sha256_of(path) if path and os.path.isfile(path) else None
 
 
-_SHA_CACHE: dict[str, str | None] = {}
+_SHA_CACHE: dict[tuple[str, tuple[int, int] | None], str | None] = {}
 
 
 def pixel_settings(settings: Settings) -> dict[str, Any]:
@@ -141,12 +150,12 @@ def pixel_settings(settings: Settings) -> dict[str, Any]:
     2.0
     """
     up = _model(settings)
-    spec = settings.model_spec()
-    if spec not in _SHA_CACHE:
-        _SHA_CACHE[spec] = _weights_sha256(up)
+    key = (settings.model_spec(), _stamp(up.provenance.path) if up.provenance.path else None)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = _weights_sha256(up)
     return {
         "model": up.name,
-        "weights_sha256": _SHA_CACHE[spec],
+        "weights_sha256": _SHA_CACHE[key],
         "scale": float(settings.outscale if settings.outscale is not None else up.scale),
         "strength": float(settings.strength),
         "precision": up.precision,
@@ -307,9 +316,12 @@ def run_job(job: Job, settings: Settings, *, force: bool = False, progress: bool
                          seconds=time.perf_counter() - t0, worker=worker)
 
 
-def run_jobs(jobs: Sequence[Job], settings: Settings, *, force: bool = False, progress: bool = True,
+def run_jobs(jobs: Sequence[Job], settings: Settings, *, force: bool = False, progress: bool | str = True,
              on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
     """Run jobs one after another in this process, with a tqdm bar over files.
+
+    ``progress``: ``False`` no bars; ``True`` the file bar, and the model's own bar inside files where
+    it decides one is worth showing (``progress=None`` of :meth:`Upscaler.upscale`); ``"always"`` both.
 
     Examples
     --------
@@ -317,10 +329,11 @@ def run_jobs(jobs: Sequence[Job], settings: Settings, *, force: bool = False, pr
     """
     from tqdm.auto import tqdm
 
+    inner = True if progress == "always" else (None if progress else False)
     results = []
     with tqdm(total=len(jobs), desc="files", unit="file", disable=not progress, file=sys.stderr) as bar:
         for job in jobs:
-            r = run_job(job, settings, force=force, progress=None if progress else False)
+            r = run_job(job, settings, force=force, progress=inner)
             results.append(r)
             if on_result is not None:
                 on_result(r)
@@ -377,7 +390,7 @@ def upscale_batch(
     force: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
-    progress: bool = True,
+    progress: bool | str = True,
     on_result: Callable[[JobResult], None] | None = None,
 ) -> BatchReport:
     """Upscale folders, globs and manifests into a mirrored tree of outputs with JSON sidecars.
@@ -397,7 +410,8 @@ def upscale_batch(
     scheduler
         Run on an existing Dask scheduler, ``"tcp://HOST:PORT"``.
     progress
-        A bar over files (tqdm in process, Dask's bar on a cluster).
+        A bar over files (tqdm in process, Dask's bar on a cluster); ``"always"`` also shows the
+        model's bar inside every file (in process).
     on_result
         Called with each :class:`JobResult` as it arrives (in-process runs only).
 
