@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from upscalekit.cli._common import device_arg, print_error, tile_arg
+from upscalekit.cli._common import device_arg, output_dir_arg, positive_int, print_error, tile_arg
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -46,20 +46,20 @@ def register(sub: Any) -> None:
     e = sub.add_parser("evaluate", help="A/B table: images × models → metrics CSV/Parquet, summary, sheets")
     e.add_argument("inputs", nargs="+", help="image files, folders (recursive), globs or .txt manifests")
     e.add_argument("-m", "--models", required=True, help="comma-separated model names or weight files")
-    e.add_argument("-o", "--output", required=True,
+    e.add_argument("-o", "--output", required=True, type=output_dir_arg,
                    help="folder for metrics.csv, metrics.parquet, summary.csv, sheets/")
     e.add_argument("--baselines", default="bicubic", help="comma-separated interpolation baselines")
-    e.add_argument("--scale", type=int, default=4, help="factor every model is brought to (default 4)")
+    e.add_argument("--scale", type=positive_int, default=4, help="factor every model is brought to (4)")
     e.add_argument("--reference", default="make-lr",
                    help="'make-lr' (inputs are ground truth, shrunk first), a folder of ground truths, "
                         "or 'none' (no-reference metrics only)")
     e.add_argument("--diagnose", action="store_true", help="add the artifact detectors' flags")
     e.add_argument("--no-sheets", action="store_true", help="no contact sheets")
-    e.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    e.add_argument("--n-boot", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
     e.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     e.add_argument("--tile", type=tile_arg, default="auto", help="'auto', 'none' or a tile size in pixels")
     e.add_argument("--device", type=device_arg, default=None)
-    e.add_argument("--workers", type=int, default=None, help="run on a local Dask cluster with N workers")
+    e.add_argument("--workers", type=positive_int, default=None, help="local Dask cluster, N workers")
     e.add_argument("--scheduler", default=None, help="run on an existing Dask scheduler, tcp://HOST:PORT")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=_cmd_evaluate)
