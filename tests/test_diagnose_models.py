@@ -20,10 +20,9 @@ from upscalekit.diagnose.fixes import (
     denoise,
     keep_interpolated_in,
     text_regions,
-    two_pass,
 )
-from upscalekit.diagnose.widget import DiagnoseExplorer, explore, render_overlay
-from upscalekit.io import encode_png
+from upscalekit.diagnose.widget import DiagnoseExplorer, explore
+from upscalekit.pixels import center_crop
 from upscalekit.resize import resize
 
 
@@ -158,8 +157,9 @@ def test_text_regions_finds_the_page_text() -> None:
 
 
 def test_denoise_and_deblock_and_grain() -> None:
-    from upscalekit.diagnose._common import haar_sigma, luma
+    from upscalekit.diagnose._common import haar_sigma
     from upscalekit.diagnose.detectors import _blockiness
+    from upscalekit.pixels import luma
 
     noisy = S._noisy_input()
     for method in ("tv", "bilateral", "nlmeans"):
@@ -180,32 +180,13 @@ def test_denoise_and_deblock_and_grain() -> None:
     assert np.array_equal(add_grain(flat, 0.02, seed=3), add_grain(flat, 0.02, seed=3))
 
 
-def test_two_pass_and_strength_errors() -> None:
-    from upscalekit.models import load_model
-
+def test_strength_errors() -> None:
     lr = _rand((8, 8, 3))
-    assert two_pass(load_model("bicubic", scale=2), lr).shape == (32, 32, 3)
-    with pytest.raises(ValueError, match="passes"):
-        two_pass(load_model("bicubic", scale=2), lr, passes=0)
     with pytest.raises(ValueError, match="finite"):
         apply_strength(lr, resize(lr, scale=2), float("nan"))
 
 
 # --- widget ----------------------------------------------------------------------------------------------
-def test_render_overlay_opacity_and_png() -> None:
-    sr, heat = _rand((16, 16, 3)), np.ones((16, 16), np.float32)
-    assert np.allclose(render_overlay(sr, heat, 0.0), sr)
-    assert not np.allclose(render_overlay(sr, heat, 1.0), sr)
-    with pytest.raises(ValueError, match="opacity"):
-        render_overlay(sr, heat, 1.5)
-    import io
-
-    from PIL import Image
-
-    data = encode_png(sr)
-    assert Image.open(io.BytesIO(data)).size == (16, 16)
-
-
 def test_explore_and_explorer_widget() -> None:
     sc = S.reproduce("tile_seams")
     v0 = explore(sc, strength=0.0, opacity=0.0)
@@ -241,7 +222,7 @@ def test_diagnose_files_with_a_model_or_an_sr_file(tmp_path: object) -> None:
     rep = S.diagnose_files(tmp / "lr.png", tmp / "sr.png", max_side=32)
     y, x = (40 - 32) // 2 // 8 * 8, (56 - 32) // 2 // 8 * 8
     assert rep.scale == 2 and np.allclose(rep.sr, sr[2 * y:2 * y + 64, 2 * x:2 * x + 64], atol=1 / 255)
-    assert S.center_crop(lr, 32).shape == (32, 32, 3)
+    assert center_crop(lr, 32, multiple_of=8, square=False, align=8).shape == (32, 32, 3)
     write_image(tmp / "odd.png", _rand((30, 30, 3)))
     with pytest.raises(ValueError, match="integer factor"):
         S.diagnose_files(tmp / "lr.png", tmp / "odd.png")

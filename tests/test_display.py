@@ -162,3 +162,17 @@ def test_as_rgb_and_luma_match_bt601() -> None:
     np.testing.assert_allclose(y, rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32), atol=1e-6)
     assert np.abs(y - rgb2gray(rgba[..., :3])).max() > 1e-3
     np.testing.assert_array_equal(luma(rgba[..., 0]), rgba[..., 0])
+
+
+def test_box_from_fractions_stays_inside_and_keeps_size() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        h, w = rng.integers(8, 300, 2)
+        x, y, size = rng.random(), rng.random(), rng.uniform(0.05, 1)
+        y0, x0, y1, x1 = Box.from_fractions((h, w), x=x, y=y, size=size)
+        side = max(1, round(size * min(h, w)))
+        assert 0 <= y0 and y1 <= h and 0 <= x0 and x1 <= w
+        assert y1 - y0 == side == x1 - x0
+    assert Box.from_fractions((64, 64), x=0.5, y=0.5, size=1.0) == (0, 0, 64, 64)
+    with pytest.raises(ValueError, match="fractions"):
+        Box.from_fractions((64, 64), x=1.5, y=0.5, size=0.5)

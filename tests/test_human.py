@@ -41,7 +41,8 @@ from upscalekit.human import (
     votes_for_margin,
     wilson_interval,
 )
-from upscalekit.human.widget import crop_box, key_to_choice, progress_text, record_vote, start, zoom
+from upscalekit.human.widget import key_to_choice, progress_text, record_vote, start, zoom
+from upscalekit.pixels import Box
 
 Z95 = 1.959963984540054  # the 97.5 % normal quantile
 
@@ -394,13 +395,17 @@ def test_metric_agreement_constructed_case() -> None:
 def test_candidate_scores_and_scatter_is_labelled() -> None:
     ref = {"x": np.zeros((4, 4, 3), np.float32)}
     cands = {"x": {"a": np.full((4, 4, 3), 0.5, np.float32), "b": np.full((4, 4, 3), 0.25, np.float32)}}
-    s = candidate_scores(ref, cands, {"mae": lambda r, c: float(np.abs(r - c).mean())})
-    assert sorted(s["score"]) == [0.25, 0.5]
+    s = candidate_scores(ref, cands, ["psnr"])  # through metrics.evaluate
+    from upscalekit.metrics import psnr
+
+    assert sorted(s["score"]) == sorted(psnr(ref["x"], c) for c in cands["x"].values())
+    assert list(s.columns) == ["item", "method", "metric", "score"] and set(s["metric"]) == {"psnr"}
     v = pd.DataFrame(dict(item=["x"] * 3, method_a=["a"] * 3, method_b=["b"] * 3, choice=["right"] * 3,
                           chosen_method=["b"] * 3, is_attention_check=[False] * 3))
-    fig = perception_distortion_figure(v, s, metric="mae", simulated=True)
+    fig = perception_distortion_figure(v, s, metric="psnr", simulated=True)
     assert fig.axes[0].get_title().startswith("SIMULATED")
-    real = perception_distortion_figure(v, s, metric="mae", simulated=False)
+    assert "higher = closer" in fig.axes[0].get_xlabel()  # PSNR's direction, read from metrics.METRICS
+    real = perception_distortion_figure(v, s, metric="psnr", simulated=False)
     assert not real.axes[0].get_title().startswith("SIMULATED")
 
 
@@ -448,23 +453,9 @@ def test_simulated_rater_rejects_bad_strengths() -> None:
 
 
 # -- widget logic --------------------------------------------------------------------------------
-def test_crop_box_stays_inside_and_keeps_size() -> None:
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        h, w = rng.integers(8, 300, 2)
-        x, y, size = rng.random(), rng.random(), rng.uniform(0.05, 1)
-        y0, y1, x0, x1 = crop_box((h, w), x=x, y=y, size=size)
-        side = max(1, round(size * min(h, w)))
-        assert 0 <= y0 and y1 <= h and 0 <= x0 and x1 <= w
-        assert y1 - y0 == side == x1 - x0
-    assert crop_box((64, 64), x=0.5, y=0.5, size=1.0) == (0, 64, 0, 64)
-    with pytest.raises(ValueError, match="fractions"):
-        crop_box((64, 64), x=1.5, y=0.5, size=0.5)
-
-
 def test_zoom_is_nearest_neighbour_enlargement() -> None:
     img = np.random.default_rng(1).random((32, 32, 3)).astype(np.float32)
-    z = zoom(img, (4, 8, 10, 14), display=16)
+    z = zoom(img, Box(4, 10, 8, 14), display=16)
     assert z.shape == (16, 16, 3)
     assert np.allclose(z[::4, ::4], img[4:8, 10:14], atol=1e-6)
 
@@ -532,7 +523,8 @@ class _FakeUpscaler:
 
 
 def test_study_media_crops_downscales_and_upscales() -> None:
-    from upscalekit.human import center_crop, contact_sheet, label, study_media
+    from upscalekit.human import contact_sheet, label, study_media
+    from upscalekit.pixels import center_crop
 
     rng = np.random.default_rng(0)
     images = {"rgb": rng.random((300, 270, 3)).astype(np.float32),

@@ -320,18 +320,20 @@ def test_truncated_file_keeps_frames_and_names_the_frame(tmp_path: Path, pan: ob
 # --- viewer helpers ------------------------------------------------------------------------------
 
 
-def test_side_by_side_and_export(tmp_path: Path, pan: object) -> None:
-    from upscalekit.video.widget import ClipViewer, overlay_heat, side_by_side, write_side_by_side
+def test_frame_row_and_export(tmp_path: Path, pan: object) -> None:
+    from upscalekit.display import overlay_heatmap
+    from upscalekit.video.widget import HEAT_OPACITY, ClipViewer, frame_row, write_side_by_side
 
     arms = {"input": pan.lr, "gt": pan.hr}
-    row = side_by_side(arms, 3, heat={"gt": np.ones(pan.hr[0].shape[:2], np.float32)})
+    heat = np.ones(pan.hr[0].shape[:2], np.float32)
+    row = frame_row(arms, 3, heat={"gt": heat})
     h, w = pan.hr[0].shape[:2]
     assert row.shape == (h, 2 * w + 4, 3)
     assert np.array_equal(row[:, :w], resize(pan.lr[3], size=(h, w), method="nearest"))
-    assert row[:, -w:, 0].mean() > row[:, -w:, 1].mean()  # red overlay
-    assert overlay_heat(pan.hr[0], np.zeros((h, w), np.float32)).shape == (h, w, 3)
+    np.testing.assert_array_equal(row[:, -w:], overlay_heatmap(pan.hr[3], heat, HEAT_OPACITY, vmax=1.0))
+    assert (row[:, w:w + 4] == 1).all()  # white gap
     with pytest.raises(IndexError):
-        side_by_side(arms, 99)
+        frame_row(arms, 99)
     v = read_video(write_side_by_side(tmp_path / "s.mp4", arms, 24), progress=False)
     assert len(v) == len(pan.hr) and v.size == (h, 2 * w + 4)
     viewer = ClipViewer({"gt": pan.hr, "noisy": _noisy(pan.hr, 0.05)}, smooth_arm="noisy")

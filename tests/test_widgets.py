@@ -36,24 +36,6 @@ def _ramp(h: int, w: int) -> np.ndarray:
     return np.stack([x / max(1, w - 1), y / max(1, h - 1), np.full_like(x, 0.5)], axis=2)
 
 
-# ---------------------------------------------------------------- blend
-
-
-def test_blend_residual_endpoints_linearity_and_clip() -> None:
-    rng = np.random.default_rng(1)
-    base, model = rng.random((8, 8, 3), dtype=np.float32), rng.random((8, 8, 3), dtype=np.float32)
-    np.testing.assert_allclose(W.blend_residual(base, model, 0.0), base)
-    np.testing.assert_allclose(W.blend_residual(base, model, 1.0), model, atol=1e-6)
-    half = W.blend_residual(base, model, 0.5)
-    np.testing.assert_allclose(half, (base + model) / 2, atol=1e-6)
-    over = W.blend_residual(base, model, 1.5)
-    expect = np.clip(base + 1.5 * (model - base), 0, 1)
-    np.testing.assert_allclose(over, expect, atol=1e-6)
-    assert over.min() >= 0 and over.max() <= 1
-    with pytest.raises(ValueError, match="finite"):
-        W.blend_residual(base, model, float("nan"))
-
-
 # ---------------------------------------------------------------- widgets, headless
 
 
@@ -124,31 +106,6 @@ def test_method_picker_and_scale_compare_cache() -> None:
     np.testing.assert_array_equal(sc.results["nearest"], resize(lr, scale=4, method="nearest"))
     with pytest.raises(KeyError, match="did you mean"):
         W.MethodPicker(["bicubic"], selected=["bicubc"])
-
-
-def test_cached_run_shares_results_by_pixels() -> None:
-    calls = []
-
-    def run(method: str, lr: np.ndarray, scale: int) -> np.ndarray:
-        calls.append(method)
-        return resize(lr, scale=scale, method=method)
-
-    cached = W.cached_run(run)
-    lr = _ramp(8, 8)
-    first = cached("bicubic", lr, 2)
-    assert cached("bicubic", lr.copy(), 2) is first and calls == ["bicubic"]
-    other = lr.copy()
-    other[0, 0, 0] = 0.5  # one pixel differs: a new run
-    cached("bicubic", other, 2)
-    cached("bicubic", lr, 3)
-    cached("nearest", lr, 2)
-    assert calls == ["bicubic", "bicubic", "bicubic", "nearest"] and len(cached.cache) == 4
-    # A ScaleCompare rebuilding the same LR reuses the notebook's earlier result.
-    gt = _ramp(32, 32)
-    lr4 = resize(gt, size=(8, 8), method="bicubic")
-    out = cached("lanczos", lr4, 4)
-    sc = W.ScaleCompare(gt, ["lanczos"], cached, make_lr=lambda img, s: resize(img, size=(32 // s, 32 // s)))
-    assert sc.results["lanczos"] is out and calls.count("lanczos") == 1
 
 
 def test_scale_compare_with_make_lr_shows_ground_truth() -> None:

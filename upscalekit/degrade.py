@@ -32,6 +32,7 @@ import numpy as np
 
 from upscalekit import io
 from upscalekit._checks import check_image, unknown_name
+from upscalekit.pixels import luma
 from upscalekit.resize import resize
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "apply",
     "chroma_subsample",
     "downscale",
+    "make_lr",
     "gain",
     "gaussian_blur",
     "gaussian_noise",
@@ -109,12 +111,49 @@ def _planes(image: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------ resampling
 
 
-def downscale(image: np.ndarray, factor: float, *, method: str = "area") -> tuple[np.ndarray, Recipe]:
+def make_lr(hr: np.ndarray, scale: int, *, method: str = "bicubic") -> np.ndarray:
+    """The kit's low-resolution input of a ground truth: each side divided by ``scale``, bicubic.
+
+    Every place that makes an LR from an HR (samples, the CLI's ``--hr``, study media, training
+    pairs, the diagnosis scenarios) calls this, so "the ×4 LR of this photo" is the same pixels
+    everywhere. Bicubic with antialiasing is the convention of the SR literature (MATLAB
+    ``imresize``, BasicSR's paired data) and what the kit's pretrained models were trained on;
+    :func:`downscale` offers the other kernels and non-integer factors as a recorded degradation.
+
+    Parameters
+    ----------
+    hr
+        Ground truth whose height and width divide by ``scale`` (crop it first, e.g.
+        ``hr[: h // s * s, : w // s * s]``).
+    scale
+        Integer factor ≥ 1.
+    method
+        Downscaling kernel (see :data:`upscalekit.resize.METHODS`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> make_lr(np.zeros((8, 12, 3), np.float32), 4).shape
+    (2, 3, 3)
+    """
+    hr = check_image(hr, "hr")
+    if isinstance(scale, bool) or int(scale) != scale or scale < 1:
+        raise ValueError(f"scale must be an integer >= 1, got {scale!r}")
+    s = int(scale)
+    h, w = hr.shape[:2]
+    if h % s or w % s:
+        raise ValueError(f"the HR's sides {h}×{w} do not divide by scale {s}; crop it first, e.g. "
+                         f"hr[:{h // s * s}, :{w // s * s}]")
+    return downscale(hr, s, method=method)[0]
+
+
+def downscale(image: np.ndarray, factor: float, *, method: str = "bicubic") -> tuple[np.ndarray, Recipe]:
     """Make an image ``factor`` times smaller (any factor ≥ 1, e.g. 4 or 2.5).
 
-    Each side becomes ``max(1, round(side / factor))``. ``"area"`` averages the covered pixels (what
-    a camera sensor binning or a careful editor does); ``"bicubic"``/``"bilinear"`` are antialiased
-    Pillow kernels; ``"nearest"`` skips pixels and aliases.
+    Each side becomes ``max(1, round(side / factor))``. The default ``"bicubic"`` (antialiased) is
+    the kit's LR convention, the same pixels as :func:`make_lr`; ``"area"`` averages the covered
+    pixels (what a camera sensor binning or a careful editor does); ``"bilinear"`` is Pillow's
+    antialiased kernel; ``"nearest"`` skips pixels and aliases.
 
     Examples
     --------
@@ -258,13 +297,6 @@ def gain(image: np.ndarray, factor: float) -> tuple[np.ndarray, Recipe]:
 
 
 
-def _luma(image: np.ndarray) -> np.ndarray:
-    planes = _planes(image)
-    if planes.shape[2] < 3:
-        return planes[..., 0]
-    return planes[..., 0] * 0.299 + planes[..., 1] * 0.587 + planes[..., 2] * 0.114
-
-
 def gaussian_noise(image: np.ndarray, sigma: float, *, seed: int, gray: bool = False) -> tuple[
     np.ndarray, Recipe
 ]:
@@ -326,7 +358,7 @@ def poisson_noise(image: np.ndarray, peak: float, *, seed: int, gray: bool = Fal
     rng = np.random.default_rng(seed)
     planes = _planes(image).astype(np.float64)
     if gray:
-        lum = _luma(planes)
+        lum = luma(planes)
         dev = rng.poisson(lum * peak) / peak - lum
         out = planes + dev[..., None]
     else:
@@ -433,7 +465,7 @@ def chroma_subsample(image: np.ndarray, mode: str = "4:2:0") -> tuple[np.ndarray
     if mode == "4:4:4":
         return image.copy(), recipe
     r, g, b = image[..., 0], image[..., 1], image[..., 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
+    y = luma(image)
     cb = -0.168736 * r - 0.331264 * g + 0.5 * b + 0.5
     cr = 0.5 * r - 0.418688 * g - 0.081312 * b + 0.5
     h, w = y.shape

@@ -342,22 +342,39 @@ def heatmap_rgb(values: np.ndarray, *, vmax: float | None = None, cmap: str = "m
 def overlay_heatmap(
     image: np.ndarray,
     heat: np.ndarray,
-    opacity: float,
+    opacity: float = 0.5,
     *,
     vmax: float | None = None,
     cmap: str = "magma",
 ) -> np.ndarray:
-    """Alpha-blend a coloured heat map over an image: ``(1 − opacity) · image + opacity · colour(heat)``.
+    """Lay a coloured heat map over an image where it is strong; where it is zero the image shows as is.
 
-    ``heat`` of another size than ``image`` is resized to it (bilinear), so an LR-sized map can
-    lie over an HR frame.
+    With ``h = clip(heat / vmax, 0, 1)`` each pixel is ``(1 − opacity·h) · image + opacity·h · colour(h)``:
+    the kit's one overlay, used by the diagnosis report, its explorer, the frame scrubber and the
+    video viewer alike. ``heat`` of another size than ``image`` is resized to it (bilinear), so an
+    LR-sized map can lie over an HR frame.
+
+    Parameters
+    ----------
+    image
+        HWC image (gray is shown as RGB).
+    heat
+        H×W map ``>= 0`` (H×W×C is averaged over channels).
+    opacity
+        Opacity where the map reaches ``vmax``, in [0, 1].
+    vmax
+        Map value shown at full strength; default the map's maximum. Detectors' maps are in [0, 1]:
+        pass ``vmax=1`` so a weak map stays faint; pass one value for all frames of a video.
+    cmap
+        A matplotlib colormap name.
 
     Examples
     --------
     >>> import numpy as np
-    >>> img = np.zeros((2, 2, 3), np.float32)
-    >>> bool((overlay_heatmap(img, np.ones((2, 2), np.float32), 0.0) == 0).all())
-    True
+    >>> img = np.full((1, 2, 3), 0.5, np.float32)
+    >>> out = overlay_heatmap(img, np.array([[0.0, 1.0]], np.float32), 1.0, vmax=1.0)
+    >>> out[0, 0].tolist(), bool((out[0, 1] == heatmap_rgb(np.ones((1, 1)))[0, 0]).all())
+    ([0.5, 0.5, 0.5], True)
     """
     image = as_rgb(check_image(image))
     if not 0.0 <= float(opacity) <= 1.0:
@@ -365,10 +382,16 @@ def overlay_heatmap(
     heat = np.asarray(heat, np.float32)
     if heat.ndim == 3:
         heat = heat.mean(axis=2)
+    if heat.ndim != 2:
+        raise ValueError(f"heat must be an H×W map, got shape {heat.shape}")
     if heat.shape != image.shape[:2]:
         heat = _resize_any(heat, image.shape[:2])
-    colour = heatmap_rgb(heat, vmax=vmax, cmap=cmap)
-    return (1.0 - np.float32(opacity)) * image + np.float32(opacity) * colour
+    top = float(heat.max()) if vmax is None else float(vmax)
+    h = np.clip(heat / top, 0.0, 1.0) if top > 0 else np.zeros_like(heat)
+    colour = heatmap_rgb(h, vmax=1.0, cmap=cmap)
+    alpha = (np.float32(opacity) * h)[..., None]
+    out = (1.0 - alpha) * image + alpha * colour
+    return np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
 
 
 def _resize_any(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:

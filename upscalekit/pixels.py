@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BT601", "Box", "as_rgb", "luma"]
+__all__ = ["BT601", "Box", "as_rgb", "center_crop", "luma"]
 
 #: BT.601 luma weights (R, G, B), the convention of JPEG, OpenCV's ``RGB2GRAY`` and MATLAB's ``rgb2gray``.
 BT601 = (0.299, 0.587, 0.114)
@@ -113,3 +113,48 @@ def luma(image: np.ndarray) -> np.ndarray:
         return image[..., 0].astype(np.float32, copy=False)
     rgb = image[..., :3].astype(np.float32, copy=False)
     return (BT601[0] * rgb[..., 0] + BT601[1] * rgb[..., 1] + BT601[2] * rgb[..., 2]).astype(np.float32)
+
+
+def center_crop(
+    image: np.ndarray, size: int, *, multiple_of: int = 1, square: bool = True, align: int = 1
+) -> np.ndarray:
+    """The central crop of at most ``size`` pixels a side, each side a multiple of ``multiple_of``.
+
+    Parameters
+    ----------
+    image
+        H×W or H×W×C array.
+    size
+        Largest side of the crop.
+    multiple_of
+        Each side is a multiple of this (the scale, so an LR divides exactly; 8 for a JPEG block grid).
+        A side shorter than ``multiple_of`` is kept whole.
+    square
+        ``True``: one side ``min(size, H, W)`` for both; ``False``: height and width each capped at ``size``.
+    align
+        The crop's top-left corner is moved up/left onto a multiple of ``align`` (8 keeps a JPEG's
+        block grid at the crop's corner; the scale keeps LR and HR pixels aligned).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> center_crop(np.zeros((300, 250, 3), np.float32), 256, multiple_of=4).shape
+    (248, 248, 3)
+    >>> center_crop(np.zeros((100, 50, 3), np.float32), 64, multiple_of=8, square=False, align=8).shape
+    (64, 48, 3)
+    """
+    m, a = int(multiple_of), int(align)
+    if m < 1 or a < 1 or int(size) < 1:
+        raise ValueError(f"size, multiple_of and align must be >= 1, got {size!r}, {multiple_of!r}, "
+                         f"{align!r}")
+    h, w = image.shape[:2]
+    if square:
+        side = min(int(size), h, w) // m * m
+        if side < 1:
+            raise ValueError(f"image {image.shape} is too small for a crop that is a multiple of {m}")
+        ch = cw = side
+    else:
+        ch = max(m, min(h, int(size)) // m * m) if h >= m else h
+        cw = max(m, min(w, int(size)) // m * m) if w >= m else w
+    y, x = (h - ch) // 2 // a * a, (w - cw) // 2 // a * a
+    return np.ascontiguousarray(image[y:y + ch, x:x + cw])

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from upscalekit._checks import unknown_name
+from upscalekit.pixels import Box
 
 __all__ = ["LowLight", "Sample", "build", "info", "load", "low_light", "manifest", "media_dir", "names"]
 
@@ -42,7 +43,7 @@ _SKIMAGE_BSD = "scikit-image package licence BSD-3-Clause"
 class _Spec:
     name: str
     loader: str  # function in skimage.data
-    crop: tuple[int, int, int, int]  # y, x, height, width in the original
+    crop: Box  # the HR crop in the original scikit-image array
     title: str
     probes: str
     artifact: str
@@ -53,30 +54,30 @@ class _Spec:
 
 # Crops are 256 px or a little larger where the subject needs it; every side divides by 4.
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("astronaut", "astronaut", (0, 96, 256, 256), "Eileen Collins, NASA portrait (face and hair)",
+    _Spec("astronaut", "astronaut", Box(0, 96, 256, 352), "Eileen Collins, NASA portrait (face and hair)",
           "face: skin, eyes, teeth, hair (the kit's main colour face)",
           "plastic skin: pores and fine wrinkles smoothed into wax, over-sharpened eyes and teeth, "
           "hair turned into painted strands",
           "skimage.data.astronaut(); NASA Great Images database, https://flic.kr/p/r9qvLn",
           "public domain: 'No known copyright restrictions, released into the public domain' "
           "(scikit-image docstring)"),
-    _Spec("chelsea", "chelsea", (40, 96, 256, 256), "Chelsea the cat (eyes, fur, whiskers)",
+    _Spec("chelsea", "chelsea", Box(40, 96, 296, 352), "Chelsea the cat (eyes, fur, whiskers)",
           "fur and whiskers: fine, random, oriented texture",
           "invented strands: fur re-drawn as crisp hairs that were never there, whiskers doubled or broken",
           "skimage.data.chelsea(); photograph by Stefan van der Walt",
           "CC0 by the photographer (scikit-image docstring)"),
-    _Spec("coffee", "coffee", (40, 150, 256, 320), "Espresso cup on a wooden table",
+    _Spec("coffee", "coffee", Box(40, 150, 296, 470), "Espresso cup on a wooden table",
           "smooth porcelain and crema gradients next to coarse wood grain and a specular spoon",
           "banding or blotches in smooth gradients, wood grain invented or smeared, halos on the rim",
           "skimage.data.coffee(); photograph by Rachel Michetti, courtesy of Pikolo Espresso Bar",
           "CC0 by the photographer (scikit-image docstring)"),
-    _Spec("rocket", "rocket", (120, 192, 256, 256), "Falcon 9 with DSCOVR on the launch pad at dusk",
+    _Spec("rocket", "rocket", Box(120, 192, 376, 448), "Falcon 9 with DSCOVR on the launch pad at dusk",
           "thin lattice towers, small lettering on the rocket, a dark noisy sky",
           "broken or wobbly thin lines, lattice turned into a different pattern, sky noise sharpened into "
           "texture, unreadable lettering re-drawn",
           "skimage.data.rocket(); SpaceX Photos on Flickr",
           "public domain: released by SpaceX (scikit-image docstring)"),
-    _Spec("brick", "brick", (128, 128, 256, 256), "Brick wall texture (grayscale)",
+    _Spec("brick", "brick", Box(128, 128, 384, 384), "Brick wall texture (grayscale)",
           "a near-regular pattern: bricks and mortar lines",
           "false regularity: mortar lines straightened and bricks made identical, a tiled look, or a "
           "pattern with the wrong period (aliasing turned into structure)",
@@ -84,7 +85,7 @@ _SPECS: tuple[_Spec, ...] = (
           "scaled by scikit-image",
           "CC0 (scikit-image docstring)",
           "grayscale data, replicated to RGB on load"),
-    _Spec("grass", "grass", (128, 128, 256, 256), "Grass texture (grayscale)",
+    _Spec("grass", "grass", Box(128, 128, 384, 384), "Grass texture (grayscale)",
           "dense stochastic texture of thin blades",
           "texture overload: the model invents a busy, crunchy or oil-painted texture; blades become "
           "worms or mush",
@@ -92,7 +93,7 @@ _SPECS: tuple[_Spec, ...] = (
           "scikit-image",
           "CC0 (scikit-image docstring)",
           "grayscale data, replicated to RGB on load"),
-    _Spec("gravel", "gravel", (128, 128, 256, 256), "Gravel texture (grayscale)",
+    _Spec("gravel", "gravel", Box(128, 128, 384, 384), "Gravel texture (grayscale)",
           "dense stochastic texture of pebbles at many sizes",
           "texture overload: pebbles re-invented with new outlines, over-sharpened grit, a uniform "
           "'detail' that is not in the LR",
@@ -100,26 +101,26 @@ _SPECS: tuple[_Spec, ...] = (
           "scikit-image",
           "CC0 (scikit-image docstring)",
           "grayscale data, replicated to RGB on load"),
-    _Spec("text", "text", (0, 0, 172, 448), "Handwritten maths on paper (grayscale)",
+    _Spec("text", "text", Box(0, 0, 172, 448), "Handwritten maths on paper (grayscale)",
           "handwriting: strokes whose meaning depends on a few pixels",
           "alphabet soup: symbols re-drawn as plausible but different glyphs, strokes joined or broken",
           "skimage.data.text(); Wikipedia File:Corner.png",
           "public domain: 'No known copyright restrictions, released into the public domain' "
           "(scikit-image docstring)",
           "grayscale data, replicated to RGB on load; the whole image (172 × 448)"),
-    _Spec("page", "page", (0, 0, 188, 384), "Scanned printed page (grayscale)",
+    _Spec("page", "page", Box(0, 0, 188, 384), "Scanned printed page (grayscale)",
           "small printed text with uneven illumination",
           "alphabet soup: letters that look like type but read as nonsense; halos around strokes",
           "skimage.data.page(); a scanned page from the scikit-image documentation",
           f"no licence stated in the scikit-image docstring; shipped inside scikit-image ({_SKIMAGE_BSD})",
           "grayscale data, replicated to RGB on load; the whole image but its last 3 rows"),
-    _Spec("camera", "camera", (64, 128, 256, 256), "Photographer with a camera on a tripod (grayscale)",
+    _Spec("camera", "camera", Box(64, 128, 320, 384), "Photographer with a camera on a tripod (grayscale)",
           "a face in profile, thin tripod legs, a distant skyline, grass",
           "mixed: ringing halos on high-contrast edges, thin legs broken, grass turned to texture",
           "skimage.data.camera(); photograph by Lav Varshney",
           "CC0 by the photographer (scikit-image docstring)",
           "grayscale data, replicated to RGB on load"),
-    _Spec("lfw-face", "lfw_subset", (0, 0, 96, 96), "16 tiny faces from Labeled Faces in the Wild (gray)",
+    _Spec("lfw-face", "lfw_subset", Box(0, 0, 96, 96), "16 tiny faces from Labeled Faces in the Wild (gray)",
           "tiny faces: identity carried by a handful of pixels",
           "plastic skin and invented identity: a smooth, generic face replaces the person; eyes and "
           "mouths re-drawn",
@@ -160,7 +161,7 @@ class Sample:
         return self.hr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LowLight:
     """A clean sample and the same scene shot in low light (dark, shot noise, read noise, gain).
 
@@ -199,7 +200,7 @@ def _spec(name: str) -> _Spec:
 
 
 def _entry(spec: _Spec, shape: tuple[int, ...], original: tuple[int, ...]) -> dict[str, Any]:
-    y, x, h, w = spec.crop
+    y, x, h, w = spec.crop.top, spec.crop.left, spec.crop.height, spec.crop.width
     return {
         "name": spec.name,
         "file": f"{spec.name}.png",
@@ -221,14 +222,13 @@ def _render(spec: _Spec) -> tuple[np.ndarray, dict[str, Any]]:
     import skimage.data
 
     data = np.asarray(getattr(skimage.data, spec.loader)())
-    y, x, h, w = spec.crop
     if spec.loader == "lfw_subset":
         # Floats in [0, 1]; faces are the first 100. Tile the first 16, each cropped to 24 × 24.
         faces = np.rint(np.clip(data[:16, :24, :24], 0, 1) * 255).astype(np.uint8)
         crop = faces.reshape(4, 4, 24, 24).transpose(0, 2, 1, 3).reshape(96, 96)
     else:
-        crop = data[y : y + h, x : x + w]
-        if crop.shape[:2] != (h, w):
+        crop = data[spec.crop.slices]
+        if crop.shape[:2] != (spec.crop.height, spec.crop.width):
             raise RuntimeError(f"{spec.name}: crop {spec.crop} leaves the {data.shape} original")
     if crop.dtype != np.uint8:
         raise RuntimeError(f"{spec.name}: expected uint8 data from scikit-image, got {crop.dtype}")
@@ -338,8 +338,8 @@ def load(name: str, *, scale: int = 4) -> Sample:
     >>> s.hr.shape, s.lr.shape
     ((256, 256, 3), (64, 64, 3))
     """
+    from upscalekit.degrade import make_lr
     from upscalekit.io import read_image
-    from upscalekit.resize import resize
 
     entry = info(name)
     if isinstance(scale, bool) or not isinstance(scale, int | np.integer) or scale < 1:
@@ -350,7 +350,7 @@ def load(name: str, *, scale: int = 4) -> Sample:
     if h == 0 or w == 0:
         raise ValueError(f"scale {scale} is larger than sample {name!r} ({hr.shape[0]} × {hr.shape[1]})")
     hr = np.ascontiguousarray(hr[:h, :w])
-    lr = resize(hr, size=(h // scale, w // scale), method="bicubic")
+    lr = make_lr(hr, scale)
     hr.flags.writeable = False
     lr.flags.writeable = False
     meta = MappingProxyType({**entry, "scale": int(scale), "lr_method": "bicubic"})

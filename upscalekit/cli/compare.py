@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from upscalekit.cli._common import crop_arg, device_arg, expand, positive_int, print_error
+from upscalekit.pixels import Box, as_rgb
 
 __all__ = ["Panel", "compare_grid"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Panel:
     """One column of a comparison grid: a label, the image and an optional score line."""
 
@@ -27,17 +28,7 @@ class Panel:
     note: str = ""
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    try:
-        from upscalekit.metrics import psnr
-    except ImportError:  # metrics not in this build: the textbook formula via scikit-image
-        from skimage.metrics import peak_signal_noise_ratio
-
-        return float(peak_signal_noise_ratio(a, b, data_range=1.0))
-    return float(psnr(a, b))
-
-
-def compare_grid(panels: Sequence[Panel], *, crop: tuple[int, int, int] | None = None, zoom_px: int = 256,
+def compare_grid(panels: Sequence[Panel], *, crop: Box | None = None, zoom_px: int = 256,
                  title: str = "") -> Any:
     """Side-by-side grid: full images on top, the same zoomed crop below (matplotlib Figure).
 
@@ -46,7 +37,7 @@ def compare_grid(panels: Sequence[Panel], *, crop: tuple[int, int, int] | None =
     panels
         Images of the same size (put the LR input, nearest-upscaled, first to show the pixels).
     crop
-        ``(y, x, size)`` of the zoom window in output pixels; default the centre quarter.
+        The zoom window (a :class:`~upscalekit.pixels.Box` in output pixels); default the centre quarter.
 
     Examples
     --------
@@ -65,21 +56,20 @@ def compare_grid(panels: Sequence[Panel], *, crop: tuple[int, int, int] | None =
     h, w = panels[0].image.shape[:2]
     if crop is None:
         size = max(8, min(h, w) // 4)
-        crop = ((h - size) // 2, (w - size) // 2, size)
-    y, x, s = crop
-    if y + s > h or x + s > w:
-        raise ValueError(f"crop y,x,size = {y},{x},{s} falls outside the {w}×{h} output (it needs "
-                         f"y + size ≤ {h} and x + size ≤ {w}); pick a smaller or nearer window")
+        crop = Box((h - size) // 2, (w - size) // 2, (h - size) // 2 + size, (w - size) // 2 + size)
+    if crop.bottom > h or crop.right > w:
+        raise ValueError(f"crop y,x,size = {crop.top},{crop.left},{crop.height} falls outside the {w}×{h} "
+                         f"output (it needs y + size ≤ {h} and x + size ≤ {w}); pick a smaller or nearer window")
+    y, x, bh, bw = crop.top, crop.left, crop.height, crop.width
     n = len(panels)
     fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 6.8), squeeze=False)
     for i, p in enumerate(panels):
-        img = p.image if p.image.ndim == 3 else np.repeat(p.image[..., None], 3, axis=2)
-        img = img[..., :3]
+        img = as_rgb(p.image)
         axes[0, i].imshow(np.clip(img, 0, 1), interpolation="nearest")
-        axes[0, i].add_patch(Rectangle((x, y), s, s, fill=False, edgecolor="yellow", linewidth=1.5))
+        axes[0, i].add_patch(Rectangle((x, y), bw, bh, fill=False, edgecolor="yellow", linewidth=1.5))
         axes[0, i].set_title(p.label + (f"\n{p.note}" if p.note else ""), fontsize=9)
-        axes[1, i].imshow(np.clip(img[y:y + s, x:x + s], 0, 1), interpolation="nearest")
-        axes[1, i].set_title(f"zoom {s}×{s} px", fontsize=8)
+        axes[1, i].imshow(np.clip(img[crop.slices], 0, 1), interpolation="nearest")
+        axes[1, i].set_title(f"zoom {bw}×{bh} px", fontsize=8)
         for ax in axes[:, i]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -90,17 +80,19 @@ def compare_grid(panels: Sequence[Panel], *, crop: tuple[int, int, int] | None =
 
 
 def _compare_one(path: Path, models: list[Any], *, hr: bool, scale: int, dest: Path,
-                 crop: tuple[int, int, int] | None) -> dict[str, Any]:
+                 crop: Box | None) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
+    from upscalekit.degrade import make_lr
     from upscalekit.io import read_image
+    from upscalekit.metrics import psnr
     from upscalekit.resize import resize
 
     img = read_image(path)
     if hr:
         h, w = img.shape[0] // scale * scale, img.shape[1] // scale * scale
         ref = img[:h, :w]
-        lr = resize(ref, scale=1 / scale, method="bicubic")
+        lr = make_lr(ref, scale)
     else:
         ref, lr = None, img
     target = (lr.shape[0] * scale, lr.shape[1] * scale)
@@ -114,7 +106,7 @@ def _compare_one(path: Path, models: list[Any], *, hr: bool, scale: int, dest: P
         note = f"{secs:.1f} s"
         entry: dict[str, Any] = {"seconds": round(secs, 3)}
         if ref is not None:
-            entry["psnr_db"] = round(_psnr(ref, out), 3)
+            entry["psnr_db"] = round(psnr(ref, out), 3)
             note = f"PSNR {entry['psnr_db']:.2f} dB · {note}"
         scores[m.name] = entry
         panels.append(Panel(m.name, out, note))
@@ -140,13 +132,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     files = expand(args.inputs)
     out = Path(args.output)
     single = len(files) == 1 and out.suffix.lower() == ".png"
-    crop = args.crop  # (y, x, size), parsed by crop_arg
+    crop = None if args.crop is None else Box(args.crop[0], args.crop[1], args.crop[0] + args.crop[2],
+                                              args.crop[1] + args.crop[2])  # (y, x, size) from crop_arg
     failed, report = 0, {}
     for f in files:
         dest = out if single else out / f"{f.stem}_compare.png"
         try:
             report[str(f)] = _compare_one(f, models, hr=args.hr, scale=args.scale, dest=dest,
-                                          crop=crop)  # type: ignore[arg-type]
+                                          crop=crop)
             print(f"{f} → {dest}")
             for name, entry in report[str(f)].items():
                 print(f"  {name:28s} " + "  ".join(f"{k}={v}" for k, v in entry.items()))

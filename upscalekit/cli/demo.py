@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from upscalekit.cli._common import device_arg
-from upscalekit.cli.compare import Panel, _psnr, compare_grid
+from upscalekit.cli.compare import Panel, compare_grid
+from upscalekit.pixels import Box
 
 __all__ = ["demo"]
 
@@ -33,50 +34,40 @@ def demo(
     """
     import matplotlib.pyplot as plt
 
+    from upscalekit import metrics
+    from upscalekit.degrade import make_lr
     from upscalekit.io import write_image
     from upscalekit.models import load_model
     from upscalekit.resize import resize
+    from upscalekit.samples import load as load_sample
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        from upscalekit.samples import load as load_sample
-
-        full = load_sample("astronaut").hr
-    except ImportError:
-        from skimage import data
-
-        full = data.astronaut()[0:256, 96:352].astype(np.float32) / 255.0
+    full = load_sample("astronaut").hr
     hr = np.ascontiguousarray(full[16:176, 48:208])  # the face, 160×160 → LR 40×40 (fast on 2 cores)
-    lr = resize(hr, scale=0.25, method="bicubic")
+    lr = make_lr(hr, 4)
     numbers: dict[str, Any] = {"input": {"hr_shape": list(hr.shape), "lr_shape": list(lr.shape),
-                                         "degradation": "bicubic ×1/4 (upscalekit.resize)"}}
+                                         "degradation": "bicubic ×1/4 (upscalekit.degrade.make_lr)"}}
     panels = [Panel("input ×4 (nearest: the real pixels)", resize(lr, scale=4, method="nearest"))]
-    metrics: Any = None
-    try:
-        import upscalekit.metrics as metrics
-    except ImportError:
-        pass
     for name in ("bicubic", model):
         up = load_model(name, device=device)
         t0 = time.perf_counter()
         sr = up.upscale(lr)
         secs = time.perf_counter() - t0
-        entry: dict[str, Any] = {"seconds": round(secs, 3), "psnr_db": round(_psnr(hr, sr), 3),
+        entry: dict[str, Any] = {"seconds": round(secs, 3), "psnr_db": round(metrics.psnr(hr, sr), 3),
                                  "weights": up.provenance.detail}
-        if metrics is not None:
-            entry["ssim"] = round(float(metrics.ssim(hr, sr)), 4)
-            try:
-                entry["lpips_alex"] = round(float(metrics.lpips(hr, sr)), 4)
-            except Exception as err:  # noqa: BLE001 - LPIPS weights may be unavailable offline
-                entry["lpips_alex"] = f"unavailable ({type(err).__name__})"
+        entry["ssim"] = round(float(metrics.ssim(hr, sr)), 4)
+        try:
+            entry["lpips_alex"] = round(float(metrics.lpips(hr, sr)), 4)
+        except Exception as err:  # noqa: BLE001 - LPIPS weights may be unavailable offline
+            entry["lpips_alex"] = f"unavailable ({type(err).__name__})"
         numbers[name] = entry
         write_image(out / f"demo_{name}.png", sr)
         note = f"PSNR {entry['psnr_db']:.2f} dB" + (f" · LPIPS {entry['lpips_alex']}" if "lpips_alex" in entry
                                                     and isinstance(entry["lpips_alex"], float) else "")
         panels.append(Panel(name, sr, note))
     panels.append(Panel("ground truth", hr))
-    fig = compare_grid(panels, crop=(40, 40, 64),
+    fig = compare_grid(panels, crop=Box(40, 40, 104, 104),
                        title="Bicubic invents nothing and looks soft; Real-ESRGAN predicts plausible detail")
     fig.savefig(out / "demo_compare.png", dpi=110)
     plt.close(fig)

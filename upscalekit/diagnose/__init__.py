@@ -19,7 +19,7 @@ from upscalekit.diagnose.detectors import (
     tile_seams,
 )
 from upscalekit.diagnose.fixes import apply_strength, keep_interpolated_in
-from upscalekit.diagnose.report import DETECTORS, Report, diagnose, overlay
+from upscalekit.diagnose.report import DETECTORS, Report, diagnose
 from upscalekit.diagnose.scenarios import measure_fix, reproduce
 from upscalekit.diagnose.widget import DiagnoseExplorer
 
@@ -37,7 +37,6 @@ __all__ = [
     "measure_fix",
     "noise_amplification",
     "over_smoothing",
-    "overlay",
     "reproduce",
     "text_mask",
     "text_warping",

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from upscalekit._checks import check_image
+from upscalekit.pixels import luma
 from upscalekit.resize import resize
 
-__all__ = ["Finding", "Prepared", "prepare", "luma"]
+__all__ = ["Finding", "Prepared", "prepare"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,23 +60,6 @@ class Prepared:
     base: np.ndarray  #: bicubic interpolation of the input at SR size (invents nothing)
     reference: np.ndarray | None  #: ground-truth luma at SR size, or None
     scale: int  #: SR side / LR side
-
-
-def luma(image: np.ndarray) -> np.ndarray:
-    """BT.601 luma of an RGB(A) image, or the image itself if gray; float32 H×W.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> float(luma(np.ones((2, 2, 3), np.float32))[0, 0])
-    1.0
-    """
-    if image.ndim == 2:
-        return image.astype(np.float32, copy=False)
-    if image.shape[2] == 1:
-        return image[..., 0].astype(np.float32, copy=False)
-    rgb = image[..., :3]
-    return (0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]).astype(np.float32)
 
 
 def integer_scale(lr_shape: tuple[int, ...], sr_shape: tuple[int, ...]) -> int:

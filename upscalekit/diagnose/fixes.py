@@ -10,45 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from upscalekit._checks import check_image
+from upscalekit.models.strength import apply_strength  # the kit's one residual blend, re-exported here
 from upscalekit.resize import resize
 
-__all__ = ["add_grain", "apply_strength", "deblock", "denoise", "keep_interpolated_in", "text_regions",
-           "two_pass"]
+__all__ = ["add_grain", "apply_strength", "deblock", "denoise", "keep_interpolated_in", "text_regions"]
 
 _DENOISERS = ("tv", "bilateral", "nlmeans")
 
 
 def _base(lr: np.ndarray, size: tuple[int, int], *, clip: bool) -> np.ndarray:
     return resize(lr, size=size, method="bicubic", clip=clip)
-
-
-def apply_strength(lr: np.ndarray, sr: np.ndarray, strength: float) -> np.ndarray:
-    """Re-weight what an upscaler added over bicubic: ``bicubic + strength · (sr − bicubic)``.
-
-    The same residual blend as ``Upscaler.upscale(strength=)`` ("hallucination
-    budget": 0 gives bicubic, 1 the output as is, above 1 exaggerates), applied
-    to a finished output so a slider does not re-run the network. It equals the
-    upscaler's own blend except where the network's raw output left [0, 1]
-    (the finished output was clipped there).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> lr = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
-    >>> sr = resize(lr, scale=2)
-    >>> bool(np.allclose(apply_strength(lr, sr, 0.0), resize(lr, scale=2)))
-    True
-    """
-    lr = check_image(lr, "lr")
-    sr = check_image(sr, "sr")
-    if not np.isfinite(strength):
-        raise ValueError(f"strength must be a finite number, got {strength!r}")
-    if lr.ndim != sr.ndim:
-        raise ValueError(f"lr and sr must have the same channel layout, got {lr.shape} and {sr.shape}")
-    if strength == 1.0:  # exactly the output (the blend would round)
-        return np.clip(sr, 0.0, 1.0).astype(np.float32)
-    base = _base(lr, sr.shape[:2], clip=False)
-    return np.clip(base + np.float32(strength) * (sr - base), 0.0, 1.0).astype(np.float32)
 
 
 def text_regions(lr: np.ndarray, *, scale: int, strokes: bool = True, contrast: float = 0.2) -> np.ndarray:
@@ -71,8 +42,8 @@ def text_regions(lr: np.ndarray, *, scale: int, strokes: bool = True, contrast: 
     """
     from scipy import ndimage
 
-    from upscalekit.diagnose._common import luma
     from upscalekit.diagnose.detectors import text_mask
+    from upscalekit.pixels import luma
 
     lr = check_image(lr, "lr")
     if int(scale) != scale or scale < 1:
@@ -177,8 +148,9 @@ def denoise(image: np.ndarray, *, method: str = "tv", strength: float = 0.08) ->
         import cv2
 
         from upscalekit.io import to_float, to_uint
+        from upscalekit.pixels import as_rgb
 
-        u8 = to_uint(np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb[..., :3], 8)
+        u8 = to_uint(as_rgb(rgb), 8)
         h = float(strength) * 255.0
         out = to_float(cv2.fastNlMeansDenoisingColored(np.ascontiguousarray(u8), None, h, h, 5, 15))
         if rgb.shape[2] == 1:
@@ -232,19 +204,3 @@ def add_grain(image: np.ndarray, sigma: float = 0.015, *, seed: int = 0) -> np.n
     return degrade.gaussian_noise(check_image(image), sigma, seed=seed, gray=True)[0]
 
 
-def two_pass(upscaler: object, lr: np.ndarray, *, passes: int = 2, **upscale_kwargs: object) -> np.ndarray:
-    """Upscale in several smaller steps (e.g. ×2 then ×2 instead of ×4).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from upscalekit.models import load_model
-    >>> two_pass(load_model("bicubic", scale=2), np.zeros((4, 4, 3), np.float32)).shape
-    (16, 16, 3)
-    """
-    if passes < 1:
-        raise ValueError(f"passes must be >= 1, got {passes}")
-    out = check_image(lr, "lr")
-    for _ in range(passes):
-        out = upscaler.upscale(out, **upscale_kwargs)  # type: ignore[attr-defined]
-    return out

@@ -14,12 +14,13 @@ import numpy as np
 from upscalekit._checks import check_image, unknown_name
 from upscalekit.diagnose import detectors as _d
 from upscalekit.diagnose._common import Finding, Prepared, prepare
+from upscalekit.display import overlay_heatmap
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["DETECTORS", "Report", "diagnose", "overlay"]
+__all__ = ["DETECTORS", "Report", "diagnose"]
 
 #: Detector name → public function ``(lr, sr, *, reference=None) -> Finding``.
 DETECTORS: dict[str, Callable[..., Finding]] = {
@@ -42,31 +43,6 @@ _PREPARED: dict[str, Callable[[Prepared], Finding]] = {
     "noise_amplification": _d._noise_amplification,
     "jpeg_blocks": _d._jpeg_blocks,
 }
-
-
-def overlay(image: np.ndarray, heatmap: np.ndarray, *, opacity: float = 0.5,
-            cmap: str = "inferno") -> np.ndarray:
-    """Blend a [0, 1] heatmap over an image; strong values show, zeros leave the image as is.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> overlay(np.zeros((4, 4, 3), np.float32), np.ones((4, 4), np.float32)).shape
-    (4, 4, 3)
-    """
-    import matplotlib
-
-    img = check_image(image, "image")
-    if img.ndim == 2 or img.shape[2] == 1:
-        img = np.repeat(img.reshape(img.shape[0], img.shape[1], 1), 3, axis=2)
-    img = img[..., :3]
-    if heatmap.shape != img.shape[:2]:
-        raise ValueError(f"heatmap shape {heatmap.shape} must match the image's {img.shape[:2]}")
-    if not 0.0 <= opacity <= 1.0:
-        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
-    colors = matplotlib.colormaps[cmap](np.clip(heatmap, 0, 1))[..., :3].astype(np.float32)
-    alpha = (opacity * np.clip(heatmap, 0, 1))[..., None].astype(np.float32)
-    return np.clip(img * (1 - alpha) + colors * alpha, 0, 1).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,7 +141,7 @@ class Report:
         for ax in axes.ravel():
             ax.axis("off")
         for ax, f in zip(axes.ravel(), chosen, strict=False):
-            ax.imshow(overlay(self.sr, f.heatmap, opacity=opacity), interpolation="nearest")
+            ax.imshow(overlay_heatmap(self.sr, f.heatmap, opacity, vmax=1.0), interpolation="nearest")
             ax.set_title(f"{'⚠ ' if f.flagged else ''}{f.name}\nscore {f.score:.3g}", fontsize=9,
                          color="crimson" if f.flagged else "black")
         fig.tight_layout()
@@ -185,7 +161,7 @@ class Report:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for f in self.findings:
-            write_image(folder / f"{f.name}.png", overlay(self.sr, f.heatmap, opacity=opacity))
+            write_image(folder / f"{f.name}.png", overlay_heatmap(self.sr, f.heatmap, opacity, vmax=1.0))
             write_image(folder / f"{f.name}_heatmap.png", f.heatmap)
         (folder / "report.json").write_text(json.dumps(self.to_dict(), indent=2, default=_json_default))
         return folder

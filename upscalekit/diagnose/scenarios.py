@@ -13,8 +13,6 @@ one network run where the fix is a post-processing step or a strength change).
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +24,8 @@ from upscalekit._checks import unknown_name
 from upscalekit.diagnose import fixes as _fx
 from upscalekit.diagnose._common import Finding
 from upscalekit.diagnose.report import DETECTORS, Report, diagnose
+from upscalekit.models import memoize_runs, upscale_by
+from upscalekit.pixels import center_crop
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from upscalekit.models import Upscaler
 
-__all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "cached_model", "center_crop", "diagnose_files",
+__all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "cached_model", "diagnose_files",
            "fix_table", "measure_fix", "names", "plot_fix", "reproduce"]
 
 
@@ -148,23 +148,15 @@ def cached_model(name: str) -> Upscaler:
     return load_model(name, progress=False)
 
 
-_MEMO: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
-_MEMO_SIZE = 48
+def _upscale(upscaler: Upscaler, lr: np.ndarray, *, factor: float | None = None, **kwargs: Any) -> np.ndarray:
+    if factor is None:
+        return upscaler.upscale(lr, progress=False, **kwargs)
+    return upscale_by(upscaler, lr, factor, progress=False, **kwargs)
 
 
-def _run(upscaler: Upscaler, lr: np.ndarray, **kwargs: Any) -> np.ndarray:
-    """``upscaler.upscale(lr, **kwargs)`` once per (model, input, settings) in this process."""
-    digest = hashlib.sha1(np.ascontiguousarray(lr).tobytes()).hexdigest()
-    key = (upscaler.name, id(upscaler), lr.shape, digest, tuple(sorted(kwargs.items())))
-    if key in _MEMO:
-        _MEMO.move_to_end(key)
-        return _MEMO[key]
-    out = upscaler.upscale(lr, progress=False, **kwargs)
-    out.flags.writeable = False
-    _MEMO[key] = out
-    while len(_MEMO) > _MEMO_SIZE:
-        _MEMO.popitem(last=False)
-    return out
+#: ``upscaler.upscale(lr, **kwargs)`` (or ``upscale_by`` with ``factor=``) once per (model, input,
+#: settings) in this process: the kit's one run memo (:func:`upscalekit.models.memoize_runs`).
+_run = memoize_runs(_upscale, maxsize=48)
 
 
 def _crop(img: np.ndarray, y: int, x: int, h: int, w: int) -> np.ndarray:
@@ -293,9 +285,9 @@ def _two_pass(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarr
     lr = np.ascontiguousarray(s.lr)
     if fix:
         x2 = cached_model(up.name.replace("-x4", "-x2")) if up.name.endswith("-x4") else up
-        sr = _run(x2, _run(x2, lr, tile=None), tile=None)
-        if sr.shape[0] != 4 * lr.shape[0]:
-            raise ValueError(f"two passes of {x2.name} gave {sr.shape[0] / lr.shape[0]:g}×, not 4×")
+        if x2.scale != 2:
+            raise ValueError(f"{x2.name} is a ×{x2.scale} model; the 2×+2× fix needs a ×2 one")
+        sr = _run(x2, lr, factor=4, tile=None)  # upscale_by: two ×2 passes
         return lr, sr, np.asarray(s.hr), f"{x2.name} twice (×2 then ×2) on the {lr.shape[1]}-px cat"
     return lr, _run(up, lr, tile=None), np.asarray(s.hr), f"{up.name} once (×4) on the {lr.shape[1]}-px cat"
 
@@ -418,7 +410,7 @@ def plot_fix(measurement: FixMeasurement, *, opacity: float = 0.6, size: float =
     """
     import matplotlib.pyplot as plt
 
-    from upscalekit.diagnose.report import overlay
+    from upscalekit.display import overlay_heatmap
     from upscalekit.resize import resize
 
     b, a = measurement.before, measurement.after
@@ -427,7 +419,7 @@ def plot_fix(measurement: FixMeasurement, *, opacity: float = 0.6, size: float =
     axes[0].set_title(f"input {b.lr.shape[1]}×{b.lr.shape[0]} (nearest)", fontsize=9)
     for ax, sc, tag in ((axes[1], b, "before"), (axes[2], a, "after fix")):
         f = sc.finding
-        ax.imshow(overlay(sc.sr, f.heatmap, opacity=opacity), interpolation="nearest")
+        ax.imshow(overlay_heatmap(sc.sr, f.heatmap, opacity, vmax=1.0), interpolation="nearest")
         ax.set_title(f"{tag}: {f.name} {f.score:.3g}{' ⚠' if f.flagged else ''}", fontsize=9,
                      color="crimson" if f.flagged else "black")
     for ax in axes:
@@ -435,24 +427,6 @@ def plot_fix(measurement: FixMeasurement, *, opacity: float = 0.6, size: float =
     fig.suptitle(RECIPES[measurement.name].title, fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def center_crop(image: np.ndarray, max_side: int, *, multiple: int = 8) -> np.ndarray:
-    """The central crop of at most ``max_side`` pixels a side, sides a multiple of ``multiple``.
-
-    Keeps CPU runs short, and a multiple of 8 keeps a JPEG's block grid at the crop's corner.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> center_crop(np.zeros((100, 50, 3), np.float32), 64).shape
-    (64, 48, 3)
-    """
-    h, w = image.shape[:2]
-    ch = max(multiple, min(h, max_side) // multiple * multiple) if h >= multiple else h
-    cw = max(multiple, min(w, max_side) // multiple * multiple) if w >= multiple else w
-    y, x = (h - ch) // 2 // multiple * multiple, (w - cw) // 2 // multiple * multiple
-    return np.ascontiguousarray(image[y:y + ch, x:x + cw])
 
 
 def diagnose_files(
@@ -485,7 +459,7 @@ def diagnose_files(
 
     lr_full = read_image(image_path)
     if sr_path is None:
-        lr = center_crop(lr_full, max_side) if max_side else lr_full
+        lr = center_crop(lr_full, max_side, multiple_of=8, square=False, align=8) if max_side else lr_full
         up = cached_model(model) if isinstance(model, str) else model
         return diagnose(lr, _run(up, lr, tile=None))
     sr_full = read_image(sr_path)
@@ -493,7 +467,7 @@ def diagnose_files(
     if not max_side:
         return diagnose(lr_full, sr_full)
     h, w = lr_full.shape[:2]
-    lr = center_crop(lr_full, max_side)
+    lr = center_crop(lr_full, max_side, multiple_of=8, square=False, align=8)
     ch, cw = lr.shape[:2]
     y, x = (h - ch) // 2 // 8 * 8, (w - cw) // 2 // 8 * 8
     return diagnose(lr, np.ascontiguousarray(sr_full[s * y:s * (y + ch), s * x:s * (x + cw)]))

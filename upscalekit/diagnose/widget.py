@@ -1,7 +1,7 @@
 """An interactive explorer for the artifact scenarios (ipywidgets).
 
-The widget only wires controls to pure functions: :func:`render_overlay` (heatmap
-over the image) and :func:`explore` (a scenario at another strength, judged by its
+The widget only wires controls to pure functions: :func:`upscalekit.display.overlay_heatmap`
+(heatmap over the image) and :func:`explore` (a scenario at another strength, judged by its
 detector). Moving the strength slider re-weights the model's residual over
 bicubic (:func:`upscalekit.diagnose.fixes.apply_strength`), so it never re-runs
 the network; the opacity slider only re-blends the picture.
@@ -19,25 +19,13 @@ import numpy as np
 from upscalekit._checks import unknown_name
 from upscalekit.diagnose._common import Finding
 from upscalekit.diagnose.fixes import apply_strength
-from upscalekit.diagnose.report import DETECTORS, overlay
+from upscalekit.diagnose.report import DETECTORS
 from upscalekit.diagnose.scenarios import Scenario
+from upscalekit.display import overlay_heatmap
 from upscalekit.io import encode_png
 from upscalekit.widgets.base import Widget
 
-__all__ = ["DiagnoseExplorer", "ExplorerView", "explore", "render_overlay"]
-
-
-def render_overlay(sr: np.ndarray, heatmap: np.ndarray, opacity: float) -> np.ndarray:
-    """The SR with a detector's heatmap blended over it (``opacity`` 0 = the SR alone).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> img = render_overlay(np.zeros((4, 4, 3), np.float32), np.ones((4, 4), np.float32), 0.0)
-    >>> float(img.max())
-    0.0
-    """
-    return overlay(sr, heatmap, opacity=float(opacity))
+__all__ = ["DiagnoseExplorer", "ExplorerView", "explore"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +52,7 @@ def explore(scenario: Scenario, *, strength: float = 1.0, opacity: float = 0.6) 
     caption = (f"{scenario.name}{' (fixed)' if scenario.fixed else ''} · strength {strength:g} · "
                f"{finding.name} score {finding.score:.4g}{' ⚠ flagged' if finding.flagged else ''}\n"
                f"{finding.explanation}")
-    return ExplorerView(render_overlay(sr, finding.heatmap, opacity), sr, finding, caption)
+    return ExplorerView(overlay_heatmap(sr, finding.heatmap, opacity, vmax=1.0), sr, finding, caption)
 
 
 class DiagnoseExplorer(Widget):

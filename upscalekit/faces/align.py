@@ -17,6 +17,7 @@ import numpy as np
 
 from upscalekit._checks import check_image
 from upscalekit.faces.detect import Face
+from upscalekit.pixels import as_rgb
 
 __all__ = [
     "AlignedFace",
@@ -92,12 +93,7 @@ class AlignedFace:
 
 
 def _rgb(image: np.ndarray, name: str) -> np.ndarray:
-    img = check_image(image, name)
-    if img.ndim == 2:
-        img = img[..., None]
-    if img.shape[2] == 1:
-        img = np.repeat(img, 3, axis=2)
-    return img[..., :3]
+    return as_rgb(check_image(image, name))
 
 
 def align_face(image: np.ndarray, face: Face, size: int = 512) -> AlignedFace:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
+from upscalekit.pixels import Box, as_rgb
 
 __all__ = ["Face", "RETINAFACE_SOURCE", "detect_faces", "nms"]
 
@@ -41,7 +42,9 @@ class Face:
     Attributes
     ----------
     box
-        ``(x0, y0, x1, y1)`` in pixels (x right, y down; pixel centres at integers).
+        The detector's sub-pixel rectangle ``(x0, y0, x1, y1)`` as floats (x right, y down; pixel
+        centres at integers), kept as the networks output it so :meth:`scaled` stays exact. To cut
+        pixels use :attr:`pixel_box`, the kit's :class:`~upscalekit.pixels.Box`.
     score
         Detector confidence in [0, 1].
     landmarks
@@ -57,6 +60,21 @@ class Face:
     def eye_distance(self) -> float:
         """Distance between the two eye landmarks in pixels (the face's natural length unit)."""
         return float(np.linalg.norm(self.landmarks[1] - self.landmarks[0]))
+
+    @property
+    def pixel_box(self) -> Box:
+        """The pixels the rectangle touches, as a :class:`~upscalekit.pixels.Box` (clipped at 0 only).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Face((9.6, 4.2, 20.4, 30.0), 0.9, np.zeros((5, 2))).pixel_box
+        Box(top=4, left=10, bottom=31, right=21)
+        """
+        x0, y0, x1, y1 = self.box
+        top, left = max(0, int(np.floor(y0 + 0.5))), max(0, int(np.floor(x0 + 0.5)))
+        # pixel i spans [i − ½, i + ½]: it is touched when that span overlaps [x0, x1]
+        return Box(top, left, max(top + 1, int(np.ceil(y1 + 0.5))), max(left + 1, int(np.ceil(x1 + 0.5))))
 
     def scaled(self, factor: float) -> Face:
         """The same face in an image resized by ``factor`` (pixel-centre convention)."""
@@ -176,11 +194,7 @@ def detect_faces(
         raise unknown_name("face detector", detector, ["retinaface", "mtcnn"])
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-    if img.ndim == 2:
-        img = img[..., None]
-    if img.shape[2] == 1:
-        img = np.repeat(img, 3, axis=2)
-    img = img[..., :3]
+    img = as_rgb(img)
     h0, w0 = img.shape[:2]
     factor = 1.0
     if max_side is not None and max(h0, w0) > max_side:

@@ -22,6 +22,8 @@ import numpy as np
 from upscalekit._checks import check_pair
 from upscalekit.faces.align import FFHQ_TEMPLATE_512, align_face
 from upscalekit.faces.detect import Face, detect_faces
+from upscalekit.metrics import lpips
+from upscalekit.pixels import luma
 
 __all__ = [
     "FaceInvention",
@@ -32,12 +34,6 @@ __all__ = [
     "skin_mask",
     "texture_energy",
 ]
-
-
-def _luma(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image.astype(np.float32)
-    return (image[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
 
 
 def skin_mask(aligned: np.ndarray) -> np.ndarray:
@@ -87,7 +83,7 @@ def texture_energy(
     """
     import cv2
 
-    y = _luma(image)
+    y = luma(image)
     hf = y - cv2.GaussianBlur(y, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     e = hf.astype(np.float64) ** 2
     m = np.ones(y.shape, bool) if mask is None else np.asarray(mask, bool)
@@ -117,20 +113,6 @@ def landmark_displacement(candidate: np.ndarray, reference: np.ndarray) -> tuple
     d = float(np.linalg.norm(fc[0].landmarks - fr[0].landmarks, axis=1).mean())
     iod = float(np.linalg.norm(FFHQ_TEMPLATE_512[1] - FFHQ_TEMPLATE_512[0])) * reference.shape[0] / 512.0
     return d, d / iod
-
-
-def _lpips(a: np.ndarray, b: np.ndarray) -> tuple[float | None, np.ndarray | None]:
-    try:  # written by another module; the face measures work without it
-        from upscalekit.metrics import lpips
-    except ImportError:
-        return None, None
-    res = lpips(a, b, spatial=True)
-    if isinstance(res, tuple):
-        return float(res[0]), np.asarray(res[1])
-    arr = np.asarray(res)
-    if arr.ndim >= 2:
-        return float(arr.mean()), arr
-    return float(arr), None
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,7 +185,7 @@ def face_invention(
         skin = skin_mask(ar)
         tr, mr = texture_energy(ar, skin, full=True)  # type: ignore[misc]
         tc, mc = texture_energy(ac, skin, full=True)  # type: ignore[misc]
-        lp, lp_map = _lpips(ar, ac)
+        lp, lp_map = lpips(ar, ac, spatial=True)
         px, iod = landmark_displacement(ac, ar)
         ratio = tc / tr if tr > 0 else float("nan")
         out.append(FaceInvention(f, lp, lp_map, px, iod, tr, tc, ratio, mr, mc, skin, ar, ac))

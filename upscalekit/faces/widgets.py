@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from upscalekit.faces.restore import FaceRestorer, compose_faces, prepare_faces
+from upscalekit.pixels import Box
 from upscalekit.widgets.base import Widget
 
 __all__ = ["FidelitySlider"]
@@ -17,7 +18,8 @@ class FidelitySlider(Widget):
     """Slider from 0 (background pipeline's face) to 1 (restorer's face); works with any restorer.
 
     The restorer runs once in the constructor; moving the slider only calls
-    :func:`~upscalekit.faces.restore.compose_faces`, a pure, tested function.
+    :func:`~upscalekit.faces.restore.compose_faces`, a pure, tested function. ``crop`` (a
+    :class:`~upscalekit.pixels.Box`) shows only that part of the composite.
 
     Examples
     --------
@@ -33,7 +35,7 @@ class FidelitySlider(Widget):
         upscaler: Any = None,
         scale: float = 1.0,
         fidelity: float = 1.0,
-        crop: tuple[slice, slice] | None = None,
+        crop: Box | None = None,
         background: np.ndarray | None = None,
     ) -> None:
         self.background, self.faces = prepare_faces(
@@ -46,7 +48,7 @@ class FidelitySlider(Widget):
         """The composited image at ``fidelity`` (default: the current slider value)."""
         f = self.fidelity if fidelity is None else fidelity
         out = compose_faces(self.background, self.faces, fidelity=f)
-        return out if self.crop is None else out[self.crop]
+        return out if self.crop is None else out[Box(*self.crop).slices]
 
     def picture(self) -> np.ndarray:
         """The composite at the current fidelity."""

@@ -9,7 +9,7 @@ Importing this package loads neither ipywidgets nor matplotlib.
 """
 
 from upscalekit.human.design import ATTENTION_METHOD, Trial, all_pairs, attention_image, make_design
-from upscalekit.human.media import StudyMedia, center_crop, contact_sheet, study_media
+from upscalekit.human.media import StudyMedia, contact_sheet, study_media
 from upscalekit.human.simulate import SimulatedRater, simulate_study
 from upscalekit.human.stats import (
     Agreement,
@@ -55,7 +55,6 @@ __all__ = [
     "attention_pass_rate",
     "bradley_terry",
     "candidate_scores",
-    "center_crop",
     "contact_sheet",
     "fleiss_kappa",
     "label",

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from upscalekit._checks import check_image
+from upscalekit.degrade import make_lr
+from upscalekit.pixels import as_rgb, center_crop
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["StudyMedia", "center_crop", "contact_sheet", "study_media"]
+__all__ = ["StudyMedia", "contact_sheet", "study_media"]
 
 
 class _Upscaler(Protocol):  # the part of upscalekit.models.Upscaler a study needs
@@ -28,25 +30,7 @@ class _Upscaler(Protocol):  # the part of upscalekit.models.Upscaler a study nee
     def upscale(self, image: np.ndarray, **kwargs: Any) -> np.ndarray: ...
 
 
-def center_crop(image: np.ndarray, size: int, *, multiple_of: int = 1) -> np.ndarray:
-    """Central square crop of side ``min(size, H, W)`` rounded down to a multiple of ``multiple_of``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> center_crop(np.zeros((300, 250, 3), np.float32), 256, multiple_of=4).shape
-    (248, 248, 3)
-    """
-    image = check_image(image)
-    h, w = image.shape[:2]
-    side = min(int(size), h, w) // multiple_of * multiple_of
-    if side < 1:
-        raise ValueError(f"image {image.shape} is too small for a crop that is a multiple of {multiple_of}")
-    y0, x0 = (h - side) // 2, (w - side) // 2
-    return image[y0:y0 + side, x0:x0 + side]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StudyMedia:
     """References, inputs and candidates of a study, keyed by item (and method).
 
@@ -89,10 +73,10 @@ def study_media(
         raise ValueError(f"upscaler names must be unique, got {names}")
     refs, lrs, cands = {}, {}, {}
     for item, img in images.items():
-        ref = center_crop(img[..., :3] if img.ndim == 3 else img, lr_size * scale, multiple_of=scale)
-        if ref.ndim == 2:  # grayscale samples are shown as RGB so every panel looks alike
-            ref = np.repeat(ref[..., None], 3, axis=2)
-        lr = resize(ref, scale=1 / scale, method="bicubic")
+        img = check_image(img, str(item))
+        # grayscale samples are shown as RGB so every panel looks alike
+        ref = as_rgb(center_crop(img, lr_size * scale, multiple_of=scale))
+        lr = make_lr(ref, scale)
         refs[item], lrs[item], cands[item] = ref, lr, {}
         for up in upscalers:
             out = up.upscale(lr, outscale=scale)

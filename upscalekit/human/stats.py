@@ -17,7 +17,7 @@ Attention-check rows are left out of every preference statistic; use
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING
@@ -515,71 +515,97 @@ def metric_agreement(
 
 
 def metric_agreement_table(
-    votes: pd.DataFrame, scores: pd.DataFrame, directions: Mapping[str, bool], *, n_boot: int = 1000,
-    seed: int = 0,
+    votes: pd.DataFrame, scores: pd.DataFrame, directions: Mapping[str, bool] | None = None, *,
+    n_boot: int = 1000, seed: int = 0,
 ) -> pd.DataFrame:
-    """:func:`metric_agreement` for several metrics; ``directions`` maps metric → lower_better."""
+    """:func:`metric_agreement` for several metrics; ``directions`` maps metric → lower_better.
+
+    By default every metric in ``scores`` with its direction from :data:`upscalekit.metrics.METRICS`.
+    """
     import pandas as pd
 
+    if directions is None:
+        directions = {m: _lower_better(m) for m in dict.fromkeys(scores["metric"])}
     rows = [metric_agreement(votes, scores, metric=m, lower_better=lb, n_boot=n_boot, seed=seed).__dict__
             for m, lb in directions.items()]
     return pd.DataFrame(rows, columns=["metric", "agreement", "low", "high", "n"])
 
 
+def _lower_better(metric: str) -> bool:
+    from upscalekit._checks import unknown_name
+    from upscalekit.metrics import METRICS
+
+    if metric not in METRICS:
+        raise unknown_name("metric", metric, METRICS)
+    lb = METRICS[metric].lower_better
+    if lb is None:
+        raise ValueError(f"metric {metric!r} has no better direction (it describes, it does not judge); "
+                         "agreement with votes needs a metric that ranks")
+    return lb
+
+
 def candidate_scores(
     references: Mapping[str, np.ndarray],
     candidates: Mapping[str, Mapping[str, np.ndarray]],
-    metrics: Mapping[str, Callable[[np.ndarray, np.ndarray], float]],
+    metrics: Iterable[str] = ("psnr", "ssim", "lpips"),
 ) -> pd.DataFrame:
-    """Score every candidate against its reference: long DataFrame item, method, metric, score.
+    """Score every candidate against its reference with :func:`upscalekit.metrics.evaluate`.
 
-    ``candidates[item][method]`` is an image the shape of ``references[item]``;
-    ``metrics[name](reference, candidate)`` returns a float.
+    ``candidates[item][method]`` is an image the shape of ``references[item]``; ``metrics`` are
+    names from :data:`upscalekit.metrics.METRICS` (a dict keyed by those names works too). Returns a
+    long DataFrame: item, method, metric, score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = {"x": np.zeros((8, 8, 3), np.float32)}
+    >>> s = candidate_scores(ref, {"x": {"a": np.full((8, 8, 3), 0.1, np.float32)}}, ["psnr"])
+    >>> round(float(s["score"].iloc[0]), 2)
+    20.0
     """
     import pandas as pd
 
-    rows = []
+    from upscalekit.metrics import evaluate
+
+    names = list(metrics)
+    frames = []
     for item, by_method in candidates.items():
         if item not in references:
             raise KeyError(f"no reference for item {item!r}; references hold {sorted(references)}")
-        for method, img in by_method.items():
-            for name, fn in metrics.items():
-                score = float(fn(references[item], img))
-                rows.append(dict(item=item, method=method, metric=name, score=score))
-    return pd.DataFrame(rows, columns=["item", "method", "metric", "score"])
+        table = evaluate(references[item], dict(by_method), metrics=names)
+        long = table.melt(id_vars="candidate", value_vars=names, var_name="metric", value_name="score")
+        frames.append(long.rename(columns={"candidate": "method"}).assign(item=item))
+    if not frames:
+        return pd.DataFrame(columns=["item", "method", "metric", "score"])
+    out = pd.concat(frames, ignore_index=True)[["item", "method", "metric", "score"]]
+    return out.astype({"score": float})
 
 
 def perception_distortion_figure(
-    votes: pd.DataFrame, scores: pd.DataFrame, *, metric: str, simulated: bool, lower_better: bool = True,
+    votes: pd.DataFrame, scores: pd.DataFrame, *, metric: str, simulated: bool,
+    lower_better: bool | None = None,
 ) -> Figure:
-    """Scatter of a distortion metric (mean over items) against human preference rate per method.
+    """A metric (mean over items) against the share of comparisons each method won, with Wilson intervals.
 
-    The title starts with ``SIMULATED`` when the votes come from a simulated rater.
+    Drawn by :func:`upscalekit.figures.perception_distortion_plot`. ``lower_better`` defaults to
+    the metric's direction in :data:`upscalekit.metrics.METRICS`. The title starts with
+    ``SIMULATED`` when the votes come from a simulated rater.
     """
-    from matplotlib.figure import Figure
+    from upscalekit.figures import perception_distortion_plot
 
+    if lower_better is None:
+        lower_better = _lower_better(metric)
     pref = method_preference(votes)
     s = scores[scores["metric"] == metric] if "metric" in scores.columns else scores
     mean = s.groupby("method")["score"].mean()
     pref = pref[pref["method"].isin(mean.index)]
-    fig = Figure(figsize=(5.5, 4))
-    ax = fig.add_subplot()
-    x = mean.loc[pref["method"]].to_numpy()
-    y = pref["rate"].to_numpy()
-    ax.errorbar(x, y, yerr=[y - pref["low"].to_numpy(), pref["high"].to_numpy() - y], fmt="o", capsize=4)
-    # Names right of the middle are written leftwards, and the axes get margins, so no label is cut off.
-    mid = (np.nanmin(x) + np.nanmax(x)) / 2 if len(x) else 0.0
-    for xi, yi, m in zip(x, y, pref["method"], strict=True):
-        right = xi > mid
-        ax.annotate(m, (xi, yi), textcoords="offset points", xytext=(-6 if right else 6, 6), fontsize=8,
-                    ha="right" if right else "left")
-    ax.margins(x=0.15)
+    methods = list(pref["method"])
+    points = {m: (float(mean.loc[m]), float(r)) for m, r in zip(methods, pref["rate"], strict=True)}
+    yerr = {m: (float(lo), float(hi)) for m, lo, hi in zip(methods, pref["low"], pref["high"], strict=True)}
     arrow = "lower = closer to reference" if lower_better else "higher = closer to reference"
-    ax.set_xlabel(f"{metric} vs reference ({arrow})")
-    ax.set_ylabel("preferred by raters (share of comparisons won)")
-    ax.set_ylim(0, 1)
-    ax.axhline(0.5, color="0.7", lw=0.8, ls="--")
     tag = "SIMULATED votes (not people): " if simulated else ""
-    ax.set_title(f"{tag}perception vs distortion", color="crimson" if simulated else "black")
-    fig.tight_layout()
-    return fig
+    ax = perception_distortion_plot(points, yerr=yerr, xlabel=f"{metric} vs reference ({arrow})",
+                                    ylabel="preferred by raters (share of comparisons won)", ylim=(0, 1),
+                                    hline=0.5, title=f"{tag}perception vs distortion",
+                                    title_color="crimson" if simulated else "black")
+    return ax.figure

@@ -11,7 +11,7 @@ Keyboard: with the optional ``ipyevents`` package installed, ``A``/``←`` votes
 (browsers only send key events to the hovered/focused widget). Without it, voting is
 click-only; everything else works the same.
 
-The callbacks only call the pure functions below (:func:`crop_box`, :func:`zoom`,
+The callbacks only call the pure functions below (:meth:`~upscalekit.pixels.Box.from_fractions`, :func:`zoom`,
 :func:`key_to_choice`, :func:`progress_text`, :func:`start`, :func:`record_vote`,
 :func:`trial_images`), which tests exercise without a browser.
 """
@@ -27,15 +27,16 @@ from typing import Any
 import numpy as np
 
 from upscalekit._checks import check_image
+from upscalekit.display import nearest_to
 from upscalekit.human.design import ATTENTION_METHOD, Trial, attention_image
 from upscalekit.human.store import Vote, VoteStore
 from upscalekit.io import encode_png
+from upscalekit.pixels import Box, as_rgb
 from upscalekit.widgets.base import Widget
 
 __all__ = [
     "ABStudy",
     "StudyState",
-    "crop_box",
     "key_to_choice",
     "progress_text",
     "record_vote",
@@ -52,49 +53,21 @@ _KEYS = {
 
 
 # -- pure logic ----------------------------------------------------------------------------------
-def crop_box(shape: tuple[int, ...], *, x: float, y: float, size: float) -> tuple[int, int, int, int]:
-    """Square crop ``(y0, y1, x0, x1)`` centred at fractions ``(x, y)``, side ``size`` × the short side.
-
-    The box is shifted (not shrunk) to stay inside the image, so every panel shows the
-    same number of pixels.
-
-    Examples
-    --------
-    >>> crop_box((100, 200), x=0.5, y=0.5, size=0.5)
-    (25, 75, 75, 125)
-    >>> crop_box((100, 200), x=0.0, y=1.0, size=0.5)
-    (50, 100, 0, 50)
-    """
-    h, w = int(shape[0]), int(shape[1])
-    if not (0 <= x <= 1 and 0 <= y <= 1):
-        raise ValueError(f"x and y are fractions of the image in [0, 1], got x={x}, y={y}")
-    if not 0 < size <= 1:
-        raise ValueError(f"size is a fraction of the short side in (0, 1], got {size}")
-    side = max(1, int(round(size * min(h, w))))
-    y0 = int(round(y * h - side / 2))
-    x0 = int(round(x * w - side / 2))
-    y0 = min(max(0, y0), h - side)
-    x0 = min(max(0, x0), w - side)
-    return y0, y0 + side, x0, x0 + side
-
-
-def zoom(image: np.ndarray, box: tuple[int, int, int, int], *, display: int = 320) -> np.ndarray:
-    """Cut ``box`` out and enlarge it to ``display`` px with nearest neighbour (pixels stay visible).
+def zoom(image: np.ndarray, box: Box, *, display: int = 320) -> np.ndarray:
+    """Cut ``box`` (a :class:`~upscalekit.pixels.Box`) out, enlarged to ``display`` px by nearest neighbour.
 
     Examples
     --------
     >>> import numpy as np
-    >>> zoom(np.zeros((64, 64, 3), np.float32), (0, 16, 0, 16), display=64).shape
+    >>> from upscalekit.pixels import Box
+    >>> zoom(np.zeros((64, 64, 3), np.float32), Box(0, 0, 16, 16), display=64).shape
     (64, 64, 3)
     """
-    from upscalekit.resize import resize
-
     image = check_image(image)
-    y0, y1, x0, x1 = box
-    crop = image[y0:y1, x0:x1]
+    crop = image[Box(*box).slices]
     if crop.size == 0:
         raise ValueError(f"crop box {box} is empty for an image of shape {image.shape}")
-    return resize(crop, size=(display, display), method="nearest")
+    return nearest_to(as_rgb(crop), display, display)
 
 
 def key_to_choice(key: str) -> str | None:
@@ -298,7 +271,7 @@ class ABStudy(Widget):
 
         boxes = []
         for label, img in panels:
-            box = crop_box(img.shape, **self.crop)
+            box = Box.from_fractions(img.shape, **self.crop)
             png = encode_png(zoom(img, box, display=self.display))
             boxes.append(widgets.VBox([widgets.HTML(f"<center><b>{label}</b></center>"),
                                        widgets.Image(value=png, format="png", width=self.display)]))
@@ -364,7 +337,7 @@ class ABStudy(Widget):
         """The panels of the trial on screen (zoomed as the sliders say), side by side; white when done."""
         from upscalekit.display import side_by_side
 
-        tiles = [zoom(img, crop_box(img.shape, **self.crop), display=self.display)
+        tiles = [zoom(img, Box.from_fractions(img.shape, **self.crop), display=self.display)
                  for _, img in self._panels()]
         return side_by_side(tiles) if tiles else np.ones((self.display // 4, self.display, 3), np.float32)
 

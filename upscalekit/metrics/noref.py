@@ -58,7 +58,7 @@ _C = 1 / 255  # stabiliser in the MSCN denominator on [0, 1] data
 _MIN_SIDE = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _SVR:
     support: np.ndarray  # (n_sv, n_features)
     coef: np.ndarray  # (n_sv,)

@@ -8,9 +8,12 @@ Importing this package loads no torch; models load on :func:`load_model`.
 """
 
 from upscalekit.models.loader import interpolate_weights, load_model
+from upscalekit.models.memo import cached_run, memoize_runs
 from upscalekit.models.registry import ModelInfo, get_info, list_models
+from upscalekit.models.strength import apply_strength, blend_residual
 from upscalekit.models.upscaler import Upscaler, upscale_by
 
 __all__ = [
-    "ModelInfo", "Upscaler", "get_info", "interpolate_weights", "list_models", "load_model", "upscale_by",
+    "ModelInfo", "Upscaler", "apply_strength", "blend_residual", "cached_run", "get_info",
+    "interpolate_weights", "list_models", "load_model", "memoize_runs", "upscale_by",
 ]

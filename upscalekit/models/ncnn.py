@@ -71,7 +71,7 @@ class NcnnLayer:
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NcnnModel:
     """A parsed ncnn model: its layers and the weights of those that have any.
 

@@ -26,6 +26,8 @@ import numpy as np
 
 from upscalekit._checks import check_finite_output, check_image, unknown_name
 from upscalekit.assets import Provenance
+from upscalekit.models.strength import blend_residual
+from upscalekit.pixels import as_rgb, luma
 from upscalekit.resize import METHODS, resize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +41,6 @@ __all__ = ["MAX_OUTPUT_PIXELS", "PRECISIONS", "InterpolationUpscaler", "NetworkU
 #: Accepted ``precision`` values.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 #: Largest output (in pixels) ``upscale`` will allocate: 16k × 16k, the same limit as reading.
 MAX_OUTPUT_PIXELS = 16384 * 16384
@@ -197,7 +198,7 @@ class Upscaler(ABC):
         h, w = img.shape[:2]
         gray_shape = img.ndim == 2 or img.shape[2] == 1
         planes = img.reshape(h, w, -1)
-        rgb = np.repeat(planes, 3, axis=2) if gray_shape else planes[..., :3]
+        rgb = as_rgb(planes)
         alpha = planes[..., 3] if planes.shape[2] == 4 else None
 
         if tile_overlap is None:
@@ -207,9 +208,9 @@ class Upscaler(ABC):
         size = out.shape[:2]
         if strength != 1.0:
             base = resize(rgb, size=size, method="bicubic", clip=False)
-            out = base + np.float32(strength) * (out - base)
+            out = blend_residual(base, out, strength, clip=False)
         if gray_shape:
-            out = (out @ _LUMA)[..., None]
+            out = luma(out)[..., None]
         if alpha is not None:
             out = np.concatenate([out, self._upscale_alpha(alpha, size)[..., None]], axis=2)
         check_finite_output(out, self.name)  # before the clip: np.clip keeps NaN and hides inf

@@ -108,19 +108,17 @@ def plot_perception_distortion(summary: pd.DataFrame, *, ax: Axes | None = None)
     """Blau & Michaeli's trade-off: LPIPS (perceptual distance, x) against PSNR (distortion, y).
 
     Up is less distortion, left is more perceptually similar; no model reaches the top-left corner.
+    Drawn by :func:`upscalekit.figures.perception_distortion_plot`, the x axis reversed so that
+    better on both axes is up and to the right.
     """
     import matplotlib.pyplot as plt
 
+    from upscalekit.figures import perception_distortion_plot
+
     ax = ax or plt.subplots(figsize=(5.5, 4))[1]
-    for name, row in summary.iterrows():
-        ax.scatter(row["lpips"], row["psnr"], s=40)
-        ax.annotate(str(name), (row["lpips"], row["psnr"]), textcoords="offset points", xytext=(5, 4),
-                    fontsize="small")
-    ax.set(xlabel="LPIPS, AlexNet (axis reversed: more similar →)", ylabel="PSNR (dB), less distortion ↑",
-           title="perception–distortion trade-off")
-    ax.margins(x=0.3, y=0.12)  # room for the labels of the outermost points
-    ax.invert_xaxis()  # better on both axes is up and to the right
-    return ax
+    points = {str(name): (float(row["lpips"]), float(row["psnr"])) for name, row in summary.iterrows()}
+    return perception_distortion_plot(points, xlabel="LPIPS, AlexNet (axis reversed: more similar →)",
+                                      ylabel="PSNR (dB), less distortion ↑", invert_x=True, ax=ax)
 
 
 def plot_detail_maps(outputs: Mapping[str, np.ndarray], lr: np.ndarray, *, vmax: float | None = None) -> Any:

@@ -23,7 +23,8 @@ import numpy as np
 
 from upscalekit import samples
 from upscalekit._checks import unknown_name
-from upscalekit.resize import resize
+from upscalekit.degrade import make_lr
+from upscalekit.pixels import center_crop
 
 __all__ = ["DEGRADATIONS", "EXCLUDED", "HELD_OUT", "TRAIN_SAMPLES", "PatchSampler", "held_out_crops"]
 
@@ -52,9 +53,8 @@ def held_out_crops(size: int | None = 128, *, scale: int = 4) -> tuple[samples.S
             if size % scale or size > min(hr.shape[:2]):
                 raise ValueError(f"size must divide by {scale} and be at most {min(hr.shape[:2])}, "
                                  f"got {size}")
-            y, x = (hr.shape[0] - size) // 2 // scale * scale, (hr.shape[1] - size) // 2 // scale * scale
-            hr = np.ascontiguousarray(hr[y:y + size, x:x + size])
-        lr = resize(hr, size=(hr.shape[0] // scale, hr.shape[1] // scale), method="bicubic")
+            hr = center_crop(hr, size, multiple_of=scale, align=scale)
+        lr = make_lr(hr, scale)
         out.append(samples.Sample(name, hr, lr, {**s.meta, "crop_size": size}))
     return tuple(out)
 
@@ -113,7 +113,7 @@ class PatchSampler:
             k = int(rng.integers(8))  # one of the 8 flips/rotations: photos have no preferred orientation
             hr = np.ascontiguousarray(np.rot90(hr[:, ::-1] if k >= 4 else hr, k % 4))
             if self.degradation == "bicubic":
-                lr = resize(hr, size=(p // s, p // s), method="bicubic")
+                lr = make_lr(hr, s)
             else:
                 lr, _ = degrade.second_order(hr, scale=s, seed=int(rng.integers(2**31 - 1)))
             hrs.append(hr)

@@ -38,14 +38,14 @@ from upscalekit.video.smooth import (
     temporal_smooth,
 )
 from upscalekit.video.upscale import upscale_clip
-from upscalekit.video.widget import ClipViewer, overlay_heat, side_by_side, write_side_by_side
+from upscalekit.video.widget import ClipViewer, frame_row, write_side_by_side
 
 __all__ = [
     "BASICVSR_VARIANTS", "BasicVSR", "Clip", "REAL_CLIPS", "RealClip", "load_real_clip", "real_clip_path",
     "ClipViewer", "FLOW_METHODS", "Flows", "MOTIONS",
     "TemporalScore", "Video", "VideoReadError", "WarpingError", "clip_fidelity", "compare_arms",
     "compute_flows", "estimate_flow", "flicker_heatmap", "flows_for", "iter_video", "load_basicvsr",
-    "load_photo", "make_clip", "occlusion_mask", "overlay_heat", "read_video", "sharpness", "side_by_side",
+    "load_photo", "make_clip", "occlusion_mask", "read_video", "sharpness", "frame_row",
     "smoothing_tradeoff", "temporal_smooth", "tlp", "tof", "upscale_clip", "warp", "warping_error",
     "write_side_by_side", "write_video",
 ]

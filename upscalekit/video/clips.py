@@ -38,7 +38,7 @@ MOTIONS: tuple[str, ...] = ("pan", "zoom", "pan+occluder", "static")
 _SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "brick", "grass", "gravel")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Clip:
     """A generated clip with its ground truth.
 

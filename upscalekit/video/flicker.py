@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WarpingError:
     """Warping error of a clip.
 
@@ -57,7 +57,7 @@ class WarpingError:
     heatmap: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TemporalScore:
     """A temporal metric: the clip average and one value per consecutive frame pair."""
 
@@ -238,17 +238,9 @@ def tof(frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, crop_border: 
 
 
 def consecutive_lpips(frames: Sequence[np.ndarray], *, net: str = "alex") -> np.ndarray:
-    """``LPIPS(frames[t-1], frames[t])`` for t = 1…T-1 (the perceptual change per frame).
+    """``LPIPS(frames[t-1], frames[t])`` for t = 1…T-1 (the perceptual change per frame)."""
+    from upscalekit.metrics import lpips
 
-    Raises
-    ------
-    ImportError
-        ``upscalekit.metrics`` (LPIPS) is not available.
-    """
-    try:
-        from upscalekit.metrics import lpips
-    except ImportError as err:  # the metrics module lands separately
-        raise ImportError("tLP needs upscalekit.metrics.lpips, which is not installed in this build") from err
     return np.asarray([float(lpips(frames[t - 1], frames[t], net=net)) for t in range(1, len(frames))])
 
 

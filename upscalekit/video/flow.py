@@ -17,6 +17,7 @@ import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
 from upscalekit.io import to_uint
+from upscalekit.pixels import luma
 
 __all__ = ["FLOW_METHODS", "Flows", "compute_flows", "estimate_flow", "occlusion_mask", "warp"]
 
@@ -26,9 +27,7 @@ FLOW_METHODS: tuple[str, ...] = ("dis", "farneback")
 
 def _gray_u8(image: np.ndarray) -> np.ndarray:
     img = check_image(image)
-    if img.ndim == 3:
-        img = img[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32) if img.shape[2] >= 3 else img[..., 0]
-    return to_uint(np.clip(img, 0, 1).astype(np.float32), 8)
+    return to_uint(np.clip(luma(img), 0, 1).astype(np.float32), 8)
 
 
 #: Smallest side OpenCV's DIS flow accepts (checked: 11 px fails, 12 px works).
@@ -124,7 +123,7 @@ def occlusion_mask(
     return (lhs <= rhs) & inside
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Flows:
     """Flows between consecutive frames of a clip, computed once and reused by every measurement.
 

@@ -48,7 +48,7 @@ class VideoReadError(OSError):
         self.frame_index = frame_index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Video:
     """A decoded video.
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from upscalekit.pixels import luma
 from upscalekit.video.flicker import consecutive_lpips, flows_for, tlp, tof, warping_error
 from upscalekit.video.flow import Flows, warp
 
@@ -83,34 +84,16 @@ def sharpness(image: np.ndarray) -> float:
     import cv2
 
     img = np.asarray(image, np.float32)
-    y = img[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32) if img.ndim == 3 else img
+    y = luma(img)
     gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     return float(np.sqrt(gx**2 + gy**2).mean())
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    try:
-        from upscalekit.metrics import psnr
-    except ImportError:  # metrics module not merged: skimage is the independent reference anyway
-        from skimage.metrics import peak_signal_noise_ratio
-
-        return float(peak_signal_noise_ratio(b, a, data_range=1.0))
-    return float(psnr(a, b))
-
-
-def _lpips_fn():  # noqa: ANN202
-    try:
-        from upscalekit.metrics import lpips
-    except ImportError:
-        return None
-    return lpips
-
-
 def clip_fidelity(
     frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, lpips: bool = True
 ) -> dict[str, float]:
-    """Mean PSNR (dB), LPIPS (AlexNet; NaN when unavailable) to ground truth and mean sharpness.
+    """Mean PSNR (dB), LPIPS (AlexNet; NaN with ``lpips=False``) to ground truth and mean sharpness.
 
     Examples
     --------
@@ -121,9 +104,10 @@ def clip_fidelity(
     """
     if len(gt) != len(frames):
         raise ValueError(f"gt has {len(gt)} frames, the clip has {len(frames)}")
-    fn = _lpips_fn() if lpips else None
-    ps = [_psnr(o, g) for o, g in zip(frames, gt, strict=True)]
-    lp = [float(fn(o, g)) for o, g in zip(frames, gt, strict=True)] if fn else [float("nan")]
+    from upscalekit import metrics
+
+    ps = [metrics.psnr(g, o) for o, g in zip(frames, gt, strict=True)]
+    lp = [float(metrics.lpips(g, o)) for o, g in zip(frames, gt, strict=True)] if lpips else [float("nan")]
     return {
         "psnr": float(np.mean(ps)),
         "lpips": float(np.mean(lp)),
@@ -198,10 +182,7 @@ def compare_arms(
     fl = flows_for(gt, reference=reference if reference is not None else gt, flow=flow)
     gt_d = None
     if temporal and lpips:
-        try:
-            gt_d = consecutive_lpips(gt)
-        except ImportError:
-            gt_d = None
+        gt_d = consecutive_lpips(gt)
     rows = []
     for name, frames in {"ground truth": gt, **arms}.items():
         row: dict[str, object] = {"arm": name, "warping_error": warping_error(frames, flows=fl).mean}

@@ -1,7 +1,7 @@
 """Side-by-side frames with flicker overlays, an MP4 export, and a notebook viewer with sliders.
 
-The viewer's callbacks only call the pure functions here (``side_by_side``,
-``overlay_heat``) and :func:`~upscalekit.video.smooth.temporal_smooth`, which are tested.
+The viewer's callbacks only call the pure function here (:func:`frame_row`, built on
+:mod:`upscalekit.display`) and :func:`~upscalekit.video.smooth.temporal_smooth`, which are tested.
 """
 
 from __future__ import annotations
@@ -13,47 +13,37 @@ from typing import Any
 
 import numpy as np
 
+from upscalekit.pixels import as_rgb
 from upscalekit.resize import resize
 from upscalekit.widgets.base import Widget
 
-__all__ = ["ClipViewer", "overlay_heat", "side_by_side", "write_side_by_side"]
+__all__ = ["HEAT_OPACITY", "ClipViewer", "frame_row", "write_side_by_side"]
+
+#: Opacity of a flicker heatmap where it reaches 1.
+HEAT_OPACITY = 0.6
 
 
-def overlay_heat(frame: np.ndarray, heat: np.ndarray, *, alpha: float = 0.6) -> np.ndarray:
-    """Tint ``frame`` red where ``heat`` (H×W in [0, 1]) is high; the frame is dimmed to gray elsewhere.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> overlay_heat(np.zeros((4, 4, 3), np.float32), np.ones((4, 4), np.float32))[0, 0].tolist()
-    [0.6000000238418579, 0.0, 0.0]
-    """
-    if heat.shape != frame.shape[:2]:
-        heat = resize(heat.astype(np.float32), size=frame.shape[:2], method="bilinear")
-    gray = frame[..., :3].mean(-1, keepdims=True) * np.ones(3, np.float32)
-    red = np.array([1.0, 0.0, 0.0], np.float32)
-    a = (alpha * np.clip(heat, 0, 1))[..., None]
-    return np.clip(gray * (1 - a) + red * a, 0, 1).astype(np.float32)
-
-
-def side_by_side(
+def frame_row(
     arms: Mapping[str, Sequence[np.ndarray]],
     t: int,
     *,
     heat: Mapping[str, np.ndarray] | None = None,
     gap: int = 4,
 ) -> np.ndarray:
-    """Frame ``t`` of every arm in a row (smaller frames upscaled with nearest, so pixels stay visible).
+    """Frame ``t`` of every arm in a row (smaller frames enlarged by nearest neighbour: pixels stay visible).
 
-    ``heat`` maps arm names to flicker heatmaps to overlay with :func:`overlay_heat`.
+    ``heat`` maps arm names to flicker heatmaps in [0, 1], laid over those arms with
+    :func:`upscalekit.display.overlay_heatmap`; the row is :func:`upscalekit.display.side_by_side`.
 
     Examples
     --------
     >>> import numpy as np
-    >>> row = side_by_side({"a": [np.zeros((8, 8, 3), np.float32)], "b": [np.ones((8, 8, 3), np.float32)]}, 0)
+    >>> row = frame_row({"a": [np.zeros((8, 8, 3), np.float32)], "b": [np.ones((8, 8, 3), np.float32)]}, 0)
     >>> row.shape
     (8, 20, 3)
     """
+    from upscalekit.display import overlay_heatmap, side_by_side
+
     if not arms:
         raise ValueError("no arms to show")
     h = max(frames[0].shape[0] for frames in arms.values())
@@ -61,14 +51,13 @@ def side_by_side(
     for name, frames in arms.items():
         if not 0 <= t < len(frames):
             raise IndexError(f"frame {t} out of range for {name!r} ({len(frames)} frames)")
-        f = np.asarray(frames[t], np.float32)[..., :3]
+        f = as_rgb(np.asarray(frames[t], np.float32))
         if f.shape[0] != h:
             f = resize(f, size=(h, round(f.shape[1] * h / f.shape[0])), method="nearest")
         if heat is not None and name in heat:
-            f = overlay_heat(f, heat[name])
+            f = overlay_heatmap(f, heat[name], HEAT_OPACITY, vmax=1.0)
         tiles.append(f)
-        tiles.append(np.ones((h, gap, 3), np.float32))
-    return np.concatenate(tiles[:-1], axis=1)
+    return side_by_side(tiles, gap=gap)
 
 
 def write_side_by_side(
@@ -81,7 +70,7 @@ def write_side_by_side(
     audio_from: str | os.PathLike[str] | None = None,
     audio_start: float = 0.0,
 ) -> Path:
-    """Write an MP4 with all arms side by side (see :func:`side_by_side`).
+    """Write an MP4 with all arms side by side (see :func:`frame_row`).
 
     ``audio_from``: a file whose audio track is copied in, from second ``audio_start`` on,
     trimmed to the video's length.
@@ -97,7 +86,7 @@ def write_side_by_side(
     n = min(len(f) for f in arms.values())
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*even sizes.*")  # padding one pixel is harmless here
-        return write_video(path, (side_by_side(arms, t, heat=heat) for t in range(n)), fps, crf=crf,
+        return write_video(path, (frame_row(arms, t, heat=heat) for t in range(n)), fps, crf=crf,
                            audio_from=audio_from, audio_start=audio_start)
 
 
@@ -158,7 +147,7 @@ class ClipViewer(Widget):
             if self._smoothed is None or strength != self.strength:
                 self._smoothed, self.strength = self.smoothed(strength), strength
             arms[f"{self.smooth_arm} + smoothing {strength:.2f}"] = self._smoothed
-        return side_by_side(arms, t, heat=self.heat if show_heat else None)
+        return frame_row(arms, t, heat=self.heat if show_heat else None)
 
     def curve_figure(self, t: int) -> np.ndarray:
         """The per-frame flicker curves with a marker at frame ``t``, as an RGB image ``width`` px wide."""

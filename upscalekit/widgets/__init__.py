@@ -19,8 +19,8 @@ Domain widgets live beside their domain and build on the same base:
 """
 
 from upscalekit.widgets.base import Widget
-from upscalekit.widgets.budget import HallucinationBudget, blend_residual
-from upscalekit.widgets.compare import MethodPicker, ScaleCompare, SwipeCompare, SyncZoom, cached_run
+from upscalekit.widgets.budget import HallucinationBudget
+from upscalekit.widgets.compare import MethodPicker, ScaleCompare, SwipeCompare, SyncZoom
 from upscalekit.widgets.frames import FrameScrubber
 
 __all__ = [
@@ -31,6 +31,4 @@ __all__ = [
     "SwipeCompare",
     "SyncZoom",
     "Widget",
-    "blend_residual",
-    "cached_run",
 ]

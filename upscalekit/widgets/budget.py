@@ -9,39 +9,15 @@ from collections import OrderedDict
 
 import numpy as np
 
-from upscalekit._checks import check_image, check_pair
+from upscalekit._checks import check_image
 from upscalekit.display import heatmap_rgb, side_by_side
 from upscalekit.io import encode_png
 from upscalekit.metrics import invented_detail, lr_consistency
+from upscalekit.models.strength import blend_residual
 from upscalekit.resize import resize
 from upscalekit.widgets.base import Widget, image_view, labelled
 
-__all__ = ["HallucinationBudget", "blend_residual"]
-
-
-def blend_residual(base: np.ndarray, model: np.ndarray, alpha: float) -> np.ndarray:
-    """``base + alpha · (model − base)``, clipped to [0, 1]: dial a model's invented detail up or down.
-
-    ``alpha = 0`` gives the baseline (bicubic: nothing invented), 1 the model output, above 1 an
-    exaggeration that makes the invented texture obvious.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> base, model = np.full((1, 1, 3), 0.2, np.float32), np.full((1, 1, 3), 0.6, np.float32)
-    >>> round(float(blend_residual(base, model, 0.5)[0, 0, 0]), 4)
-    0.4
-    """
-    base, model = check_pair(base, model, ("base", "model"))
-    if not np.isfinite(alpha):
-        raise ValueError(f"alpha must be a finite number, got {alpha!r}")
-    return _blend(base, model - base, float(alpha))
-
-
-def _blend(base: np.ndarray, residual: np.ndarray, alpha: float) -> np.ndarray:
-    out = base + np.float32(alpha) * residual
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+__all__ = ["HallucinationBudget"]
 
 
 class HallucinationBudget(Widget):
@@ -94,10 +70,9 @@ class HallucinationBudget(Widget):
             raise ValueError(f"model_output {self.model.shape} is smaller than lr {self.lr.shape}; "
                              "pass (lr, upscaled output) in that order")
         self.base = resize(self.lr, size=self.model.shape[:2], method=baseline)
-        self._residual = self.model - self.base
         self.cmap = cmap
         self.vmax = max(1e-6, float(np.percentile(
-            _invented_map(self.lr, _blend(self.base, self._residual, max_alpha)), 99.5)))
+            _invented_map(self.lr, blend_residual(self.base, self.model, max_alpha)), 99.5)))
         self.alpha = w.FloatSlider(value=alpha, min=0.0, max=max_alpha, step=step, description="α",
                                    continuous_update=True, readout_format=".2f")
         self.image = image_view(width=width)
@@ -121,7 +96,7 @@ class HallucinationBudget(Widget):
         t0 = time.perf_counter()
         a = round(float(self.alpha.value), 6)
         if a not in self._cache:
-            out = _blend(self.base, self._residual, a)
+            out = blend_residual(self.base, self.model, a)
             imap = _invented_map(self.lr, out)
             heat = heatmap_rgb(imap, vmax=self.vmax, cmap=self.cmap)
             entry = (encode_png(out), encode_png(heat), float(lr_consistency(self.lr, out)),

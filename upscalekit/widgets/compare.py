@@ -21,11 +21,12 @@ import numpy as np
 from upscalekit._checks import check_image
 from upscalekit.display import _swipe, crops_at, draw_box, nearest_to, side_by_side, zoom_boxes
 from upscalekit.io import encode_png
+from upscalekit.models.memo import Runner
 from upscalekit.pixels import as_rgb
 from upscalekit.resize import resize
 from upscalekit.widgets.base import Widget, image_view, labelled
 
-__all__ = ["MethodPicker", "Runner", "ScaleCompare", "SwipeCompare", "SyncZoom", "cached_run"]
+__all__ = ["MethodPicker", "Runner", "ScaleCompare", "SwipeCompare", "SyncZoom"]
 
 
 class SwipeCompare(Widget):
@@ -245,51 +246,6 @@ class MethodPicker(Widget):
             cb.observe(lambda _c: callback(self.value), names="value")
 
 
-Runner = Callable[[str, np.ndarray, int], np.ndarray]
-
-
-def cached_run(run: Runner) -> Runner:
-    """Memoise ``run(method, lr, scale)`` by method, scale and the LR's exact pixels.
-
-    A notebook can then share one slow model run between its tables and its widgets: a
-    :class:`ScaleCompare` that rebuilds an LR identical to one already upscaled gets the stored
-    output instead of running the model again. The store is ``wrapped.cache`` (a dict).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from upscalekit.resize import resize
-    >>> run = cached_run(lambda m, lr, s: resize(lr, scale=s, method=m))
-    >>> lr = np.zeros((4, 4, 3), np.float32)
-    >>> run("bicubic", lr, 2) is run("bicubic", lr.copy(), 2)
-    True
-    """
-    import hashlib
-
-    store: dict[tuple[str, int, tuple[int, ...], str, str], np.ndarray] = {}
-    seconds: dict[tuple[str, int, tuple[int, ...], str, str], float] = {}
-
-    def key(method: str, lr: np.ndarray, scale: int) -> tuple[str, int, tuple[int, ...], str, str]:
-        arr = np.ascontiguousarray(lr)
-        return (str(method), int(scale), arr.shape, str(arr.dtype), hashlib.sha1(arr.tobytes()).hexdigest())
-
-    def wrapped(method: str, lr: np.ndarray, scale: int) -> np.ndarray:
-        k = key(method, lr, scale)
-        if k not in store:
-            t0 = time.perf_counter()
-            store[k] = run(method, lr, scale)
-            seconds[k] = time.perf_counter() - t0
-        return store[k]
-
-    def run_seconds(method: str, lr: np.ndarray, scale: int) -> float | None:
-        """Seconds the real run of this setting took (``None`` if it never ran)."""
-        return seconds.get(key(method, lr, scale))
-
-    wrapped.cache = store  # type: ignore[attr-defined]
-    wrapped.run_seconds = run_seconds  # type: ignore[attr-defined]
-    return wrapped
-
-
 class ScaleCompare(Widget):
     """Choose a sample, methods and a scale; the chosen methods are (re-)run and shown side by side.
 
@@ -376,7 +332,8 @@ class ScaleCompare(Widget):
         """``(output, seconds)`` for one setting; runs ``run`` only on a cache miss.
 
         ``seconds`` is the model's own run time: when ``run`` is a :func:`cached_run` that already
-        held this setting, it is the time recorded when the model really ran, not the lookup.
+        held this setting (:func:`upscalekit.models.cached_run`), it is the time recorded when the
+        model really ran, not the lookup.
         """
         key = (sample, method, int(scale))
         if key not in self.cache:
