@@ -123,10 +123,8 @@ def load_photo(name: str) -> np.ndarray:
     if name in _SKIMAGE_PHOTOS:
         img = np.asarray(getattr(skimage.data, name)())
     else:
-        try:
-            from upscalekit import samples
-        except ImportError:
-            raise unknown_name("sample photo", name, _SKIMAGE_PHOTOS) from None
+        from upscalekit import samples
+
         return check_image(samples.load(name).image)[..., :3]
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
