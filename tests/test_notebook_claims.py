@@ -109,7 +109,7 @@ def test_nb04_smoothing_lowers_flicker_and_sharpness_of_x4plus() -> None:
 
     clip = _bbb()
     x4 = upscale_clip(clip.lr, _model(GAN), progress=False)
-    t = smoothing_tradeoff(x4, gt=clip.hr, strengths=(0.0, 0.3, 0.6, 0.9), smooth_reference=clip.lr,
+    t = smoothing_tradeoff(x4, reference=clip.hr, strengths=(0.0, 0.3, 0.6, 0.9), smooth_motion_from=clip.lr,
                            lpips=False)
     print(t)
     we = t.warping_error.to_numpy()
@@ -178,7 +178,7 @@ def test_nb04_basicvsr_flickers_less_than_x4plus_and_is_closest_to_the_truth() -
             "x4plus": upscale_clip(clip.lr, _model(GAN), progress=False),
             "animevideov3": upscale_clip(clip.lr, _model("realesr-animevideov3-x4"), progress=False),
             "BasicVSR": upscale_clip(clip.lr, load_basicvsr("vimeo90k-bi"), progress=False)}
-    t = compare_arms(arms, gt=clip.hr, temporal=False)
+    t = compare_arms(arms, reference=clip.hr, temporal=False)
     print(t)
     we = t.warping_error
     assert we["x4plus"] > 3 * we["ground truth"]

@@ -108,7 +108,7 @@ def test_static_clip_has_zero_warping_error() -> None:
 def test_per_frame_noise_gives_high_warping_error(pan: object) -> None:
     clean = warping_error(pan.hr).mean
     sigma = 0.05
-    noisy = warping_error(_noisy(pan.hr, sigma), reference=pan.hr).mean
+    noisy = warping_error(_noisy(pan.hr, sigma), motion_from=pan.hr).mean
     print(f"warping error: clean pan {clean:.6f}, per-frame noise σ={sigma}: {noisy:.6f}")
     # Two independent noises differ by 2σ² in expectation; bilinear warping averages part of one away.
     assert noisy > sigma**2
@@ -166,7 +166,7 @@ def test_smoothing_strength_zero_is_identity_and_validates(pan: object) -> None:
 
 
 def test_smoothing_tradeoff_table(pan: object) -> None:
-    df = smoothing_tradeoff(_gan_like(pan.hr), gt=pan.hr, strengths=(0.0, 0.5, 0.9), lpips=False)
+    df = smoothing_tradeoff(_gan_like(pan.hr), reference=pan.hr, strengths=(0.0, 0.5, 0.9), lpips=False)
     print(df.round(5).to_string())
     assert list(df["strength"]) == [0.0, 0.5, 0.9]
     assert df["warping_error"].is_monotonic_decreasing

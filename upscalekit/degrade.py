@@ -36,7 +36,7 @@ from upscalekit.pixels import luma
 from upscalekit.resize import resize
 
 __all__ = [
-    "Recipe",
+    "DegradeRecipe",
     "apply",
     "chroma_subsample",
     "downscale",
@@ -54,8 +54,9 @@ __all__ = [
     "second_order",
 ]
 
-#: A recipe: ``{"op": name, **parameters}``, plain JSON types only.
-Recipe = dict[str, Any]
+#: A degradation recipe: ``{"op": name, **parameters}``, plain JSON types only (replayed by :func:`apply`).
+#: Not :class:`upscalekit.diagnose.scenarios.Recipe`, which describes a whole artifact scenario.
+DegradeRecipe = dict[str, Any]
 
 _DOWNSCALE_METHODS = ("area", "bicubic", "bilinear", "nearest")
 _RESIZE_METHODS = ("area", "bicubic", "bilinear", "nearest", "lanczos")
@@ -147,7 +148,9 @@ def make_lr(hr: np.ndarray, scale: int, *, method: str = "bicubic") -> np.ndarra
     return downscale(hr, s, method=method)[0]
 
 
-def downscale(image: np.ndarray, factor: float, *, method: str = "bicubic") -> tuple[np.ndarray, Recipe]:
+def downscale(
+    image: np.ndarray, factor: float, *, method: str = "bicubic"
+) -> tuple[np.ndarray, DegradeRecipe]:
     """Make an image ``factor`` times smaller (any factor ≥ 1, e.g. 4 or 2.5).
 
     Each side becomes ``max(1, round(side / factor))``. The default ``"bicubic"`` (antialiased) is
@@ -173,7 +176,7 @@ def downscale(image: np.ndarray, factor: float, *, method: str = "bicubic") -> t
 
 
 def resize_to(image: np.ndarray, size: Sequence[int], *, method: str = "bicubic") -> tuple[
-    np.ndarray, Recipe
+    np.ndarray, DegradeRecipe
 ]:
     """Resample to an exact ``(height, width)``, up or down (used inside :func:`second_order`).
 
@@ -195,7 +198,7 @@ def resize_to(image: np.ndarray, size: Sequence[int], *, method: str = "bicubic"
 # ------------------------------------------------------------------------------------------ blur
 
 
-def gaussian_blur(image: np.ndarray, sigma: float | Sequence[float]) -> tuple[np.ndarray, Recipe]:
+def gaussian_blur(image: np.ndarray, sigma: float | Sequence[float]) -> tuple[np.ndarray, DegradeRecipe]:
     """Blur with a Gaussian point-spread function (an out-of-focus or soft lens).
 
     Parameters
@@ -248,7 +251,7 @@ def _motion_kernel(length: float, angle: float) -> np.ndarray:
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def motion_blur(image: np.ndarray, length: float, angle: float = 0.0) -> tuple[np.ndarray, Recipe]:
+def motion_blur(image: np.ndarray, length: float, angle: float = 0.0) -> tuple[np.ndarray, DegradeRecipe]:
     """Blur along a straight line, as when the camera moves during the exposure.
 
     Parameters
@@ -281,7 +284,7 @@ def motion_blur(image: np.ndarray, length: float, angle: float = 0.0) -> tuple[n
 # -------------------------------------------------------------------------------------- exposure and noise
 
 
-def gain(image: np.ndarray, factor: float) -> tuple[np.ndarray, Recipe]:
+def gain(image: np.ndarray, factor: float) -> tuple[np.ndarray, DegradeRecipe]:
     """Multiply brightness by ``factor`` and clip: under-exposure (< 1) or digital gain (> 1).
 
     Examples
@@ -298,7 +301,7 @@ def gain(image: np.ndarray, factor: float) -> tuple[np.ndarray, Recipe]:
 
 
 def gaussian_noise(image: np.ndarray, sigma: float, *, seed: int, gray: bool = False) -> tuple[
-    np.ndarray, Recipe
+    np.ndarray, DegradeRecipe
 ]:
     """Add white Gaussian noise (sensor read noise), then clip to [0, 1].
 
@@ -332,7 +335,7 @@ def gaussian_noise(image: np.ndarray, sigma: float, *, seed: int, gray: bool = F
 
 
 def poisson_noise(image: np.ndarray, peak: float, *, seed: int, gray: bool = False) -> tuple[
-    np.ndarray, Recipe
+    np.ndarray, DegradeRecipe
 ]:
     """Photon shot noise: a pixel of value ``v`` collects Poisson(``v * peak``) photons.
 
@@ -371,7 +374,7 @@ def poisson_noise(image: np.ndarray, peak: float, *, seed: int, gray: bool = Fal
 # ------------------------------------------------------------------------------------------ codecs
 
 
-def jpeg(image: np.ndarray, quality: int, *, subsampling: str = "4:2:0") -> tuple[np.ndarray, Recipe]:
+def jpeg(image: np.ndarray, quality: int, *, subsampling: str = "4:2:0") -> tuple[np.ndarray, DegradeRecipe]:
     """Encode with the real JPEG codec (libjpeg via Pillow) at ``quality`` and decode again.
 
     Examples
@@ -402,7 +405,7 @@ def jpeg_generations(
     resize_jitter: float = 0.1,
     subsampling: str = "4:2:0",
     seed: int,
-) -> tuple[np.ndarray, Recipe]:
+) -> tuple[np.ndarray, DegradeRecipe]:
     """Re-encode ``n`` times, as a photo shared, saved and re-uploaded across platforms.
 
     Each generation rescales the image by a random factor in ``[1 - resize_jitter, 1 + resize_jitter]``
@@ -430,7 +433,7 @@ def jpeg_generations(
     seed = _seed(seed)
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
-    steps: list[Recipe] = []
+    steps: list[DegradeRecipe] = []
     for _ in range(int(n)):
         s = float(rng.uniform(1.0 - jitter, 1.0 + jitter))
         size = [max(1, round(h * s)), max(1, round(w * s))]
@@ -444,7 +447,7 @@ def jpeg_generations(
         "subsampling": subsampling, "seed": seed}}
 
 
-def chroma_subsample(image: np.ndarray, mode: str = "4:2:0") -> tuple[np.ndarray, Recipe]:
+def chroma_subsample(image: np.ndarray, mode: str = "4:2:0") -> tuple[np.ndarray, DegradeRecipe]:
     """Keep full-resolution brightness but halve the colour resolution, as JPEG and video codecs do.
 
     The image goes to YCbCr (JPEG's full-range BT.601), Cb and Cr are averaged over 2×2 pixels
@@ -482,9 +485,9 @@ def chroma_subsample(image: np.ndarray, mode: str = "4:2:0") -> tuple[np.ndarray
 def _draw_stage(rng: np.random.Generator, *, size: tuple[int, int], blur_prob: float,
                 sigma_range: tuple[float, float], resize_prob: tuple[float, float, float],
                 resize_range: tuple[float, float], noise_range: tuple[float, float],
-                poisson_range: tuple[float, float]) -> tuple[list[Recipe], tuple[int, int]]:
+                poisson_range: tuple[float, float]) -> tuple[list[DegradeRecipe], tuple[int, int]]:
     """Draw one blur → resize → noise → JPEG stage; ``size`` is the size the resize is relative to."""
-    steps: list[Recipe] = []
+    steps: list[DegradeRecipe] = []
     if rng.uniform() < blur_prob:
         if rng.uniform() < 0.5:  # isotropic
             s = float(rng.uniform(*sigma_range))
@@ -515,7 +518,7 @@ def _draw_stage(rng: np.random.Generator, *, size: tuple[int, int], blur_prob: f
     return steps, new
 
 
-def second_order(image: np.ndarray, *, scale: int = 4, seed: int) -> tuple[np.ndarray, Recipe]:
+def second_order(image: np.ndarray, *, scale: int = 4, seed: int) -> tuple[np.ndarray, DegradeRecipe]:
     """A Real-ESRGAN-style "high-order" degradation: blur → resize → noise → JPEG, twice, then to size.
 
     The parameters are drawn from ``seed`` within the ranges of Real-ESRGAN's x4plus training
@@ -565,7 +568,7 @@ def second_order(image: np.ndarray, *, scale: int = 4, seed: int) -> tuple[np.nd
 # ------------------------------------------------------------------------------------------ composition
 
 
-def ops() -> dict[str, Callable[..., tuple[np.ndarray, Recipe]]]:
+def ops() -> dict[str, Callable[..., tuple[np.ndarray, DegradeRecipe]]]:
     """The operations a recipe may name, by name.
 
     Examples
@@ -581,7 +584,7 @@ def ops() -> dict[str, Callable[..., tuple[np.ndarray, Recipe]]]:
     }
 
 
-def _call(image: np.ndarray, recipe: Mapping[str, Any]) -> tuple[np.ndarray, Recipe]:
+def _call(image: np.ndarray, recipe: Mapping[str, Any]) -> tuple[np.ndarray, DegradeRecipe]:
     if not isinstance(recipe, Mapping) or "op" not in recipe:
         raise ValueError(f"a recipe is a dict with an 'op' key, e.g. {{'op': 'jpeg', 'quality': 50}}; "
                          f"got {recipe!r}")
@@ -612,7 +615,7 @@ def _run_steps(image: np.ndarray, steps: Sequence[Mapping[str, Any]]) -> np.ndar
     return image
 
 
-def pipeline(image: np.ndarray, steps: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, Recipe]:
+def pipeline(image: np.ndarray, steps: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, DegradeRecipe]:
     """Run recipes one after another; returns the result and the recipes each step actually used.
 
     Parameters
@@ -631,7 +634,7 @@ def pipeline(image: np.ndarray, steps: Sequence[Mapping[str, Any]]) -> tuple[np.
     image = check_image(image)
     if isinstance(steps, Mapping) or not isinstance(steps, Sequence):
         raise ValueError(f"steps must be a list of recipe dicts, got {type(steps).__name__}")
-    done: list[Recipe] = []
+    done: list[DegradeRecipe] = []
     for step in steps:
         image, rec = _call(image, step)
         done.append(rec)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from upscalekit._checks import check_image
+from upscalekit.pixels import as_rgb
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -416,9 +417,7 @@ def read_image(
         image = image[..., None]
     info = ImageInfo(name, fmt, stored, depth, image.shape[2], n_frames, index, icc, icc_desc, value_range)
     if mode == "rgb":
-        if image.shape[2] == 1:
-            image = np.repeat(image, 3, axis=2)
-        image = np.ascontiguousarray(image[..., :3])
+        image = np.ascontiguousarray(as_rgb(image))
     return (image, info) if with_info else image
 
 

@@ -59,7 +59,8 @@ def compare_grid(panels: Sequence[Panel], *, crop: Box | None = None, zoom_px: i
         crop = Box((h - size) // 2, (w - size) // 2, (h - size) // 2 + size, (w - size) // 2 + size)
     if crop.bottom > h or crop.right > w:
         raise ValueError(f"crop y,x,size = {crop.top},{crop.left},{crop.height} falls outside the {w}×{h} "
-                         f"output (it needs y + size ≤ {h} and x + size ≤ {w}); pick a smaller or nearer window")
+                         f"output (it needs y + size ≤ {h} and x + size ≤ {w}); pick a smaller or nearer "
+                         "window")
     y, x, bh, bw = crop.top, crop.left, crop.height, crop.width
     n = len(panels)
     fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 6.8), squeeze=False)

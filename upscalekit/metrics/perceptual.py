@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
+from upscalekit.pixels import as_rgb
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -241,12 +242,9 @@ def _default_device() -> str:
 
 def _as_rgb(image: object, name: str) -> np.ndarray:
     img = check_image(image, name)
-    if img.ndim == 2:
-        img = img[..., None]
-    if img.shape[2] == 1:  # gray: LPIPS networks are RGB, a gray image is R = G = B
-        img = np.repeat(img, 3, axis=2)
-    elif img.shape[2] == 4:
+    if img.ndim == 3 and img.shape[2] == 4:
         raise ValueError(f"{name}: got RGBA (shape {img.shape}); composite the alpha or use image[..., :3]")
+    img = as_rgb(img)  # gray: LPIPS networks are RGB, a gray image is R = G = B
     if min(img.shape[:2]) < _MIN_SIDE:
         raise ValueError(
             f"{name}: LPIPS needs at least {_MIN_SIDE}×{_MIN_SIDE} pixels (the network downsamples 16×), "

@@ -188,6 +188,7 @@ class Upscaler(ABC):
         Examples
         --------
         >>> import numpy as np
+        >>> from upscalekit.models import load_model
         >>> up = load_model("bicubic")
         >>> up.upscale(np.zeros((8, 8, 3), np.float32)).shape
         (32, 32, 3)
@@ -412,6 +413,7 @@ def upscale_by(model: Upscaler, image: np.ndarray, factor: float, **kwargs: Any)
 
     Examples
     --------
+    >>> from upscalekit.models import load_model
     >>> up = load_model("bicubic", scale=2)
     >>> upscale_by(up, np.zeros((10, 12, 3), np.float32), 4).shape  # two ×2 passes
     (40, 48, 3)

@@ -114,7 +114,7 @@ def load_basicvsr(variant: str = "reds4", *, device: str | None = None) -> Basic
     Examples
     --------
     >>> m = load_basicvsr("vimeo90k-bi", device="cpu")  # doctest: +SKIP
-    >>> m.scale
+    >>> m.scale  # doctest: +SKIP
     4
     """
     import torch

@@ -25,6 +25,7 @@ import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
 from upscalekit.io import jpeg_roundtrip
+from upscalekit.pixels import as_rgb
 from upscalekit.resize import resize
 
 __all__ = [
@@ -125,10 +126,8 @@ def load_photo(name: str) -> np.ndarray:
     else:
         from upscalekit import samples
 
-        return check_image(samples.load(name).image)[..., :3]
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.ascontiguousarray(img[..., :3].astype(np.float32) / 255.0)
+        return as_rgb(check_image(samples.load(name).image))
+    return np.ascontiguousarray(as_rgb(img).astype(np.float32) / 255.0)
 
 
 def _affine(center: np.ndarray, zoom: float, size: tuple[int, int]) -> np.ndarray:
@@ -204,9 +203,7 @@ def make_clip(
         raise ValueError(f"n_frames must be at least 1, got {n_frames}")
     name = sample_image if isinstance(sample_image, str) else "<array>"
     src = load_photo(sample_image) if isinstance(sample_image, str) else check_image(sample_image)
-    if src.ndim == 2:
-        src = np.repeat(src[..., None], 3, axis=2)
-    src = np.ascontiguousarray(src[..., :3], dtype=np.float32)
+    src = np.ascontiguousarray(as_rgb(src), dtype=np.float32)
     H, W = lr_size[0] * scale, lr_size[1] * scale
     sh, sw = src.shape[:2]
     vel = np.asarray(velocity, np.float64) if motion in ("pan", "pan+occluder") else np.zeros(2)

@@ -12,7 +12,7 @@ Units
 - tOF: mean per-pixel Euclidean norm (pixels, ×1) of the difference between the Farnebäck
   flow of consecutive output frames and of consecutive ground-truth frames, as TecoGAN's
   ``metrics.py`` computes it.
-- tLP: ``|LPIPS(out[t-1], out[t]) − LPIPS(gt[t-1], gt[t])|`` ×100, as TecoGAN's
+- tLP: ``|LPIPS(out[t-1], out[t]) − LPIPS(ref[t-1], ref[t])|`` ×100, as TecoGAN's
   ``metrics.py`` prints it (``tLPx100``), AlexNet LPIPS.
 """
 
@@ -68,27 +68,27 @@ class TemporalScore:
 def flows_for(
     frames: Sequence[np.ndarray],
     *,
-    reference: Sequence[np.ndarray] | None = None,
+    motion_from: Sequence[np.ndarray] | None = None,
     flows: Flows | None = None,
     flow: str = "dis",
 ) -> Flows:
     """The flows a temporal measurement should use, at the size of ``frames``.
 
-    Motion is estimated on ``reference`` when given (ground truth, or the input clip, at
+    Motion is estimated on ``motion_from`` when given (ground truth, or the input clip, at
     any size: the flow is rescaled to the output grid) so that a flickering output cannot
     bend the motion estimate in its own favour; otherwise on ``frames`` themselves.
 
     Examples
     --------
     >>> import numpy as np
-    >>> fr = [np.zeros((16, 16, 3), np.float32)] * 2
-    >>> flows_for(fr, reference=[np.zeros((4, 4, 3), np.float32)] * 2).forward[0].shape
-    (16, 16, 2)
+    >>> fr = [np.zeros((32, 32, 3), np.float32)] * 2
+    >>> flows_for(fr, motion_from=[np.zeros((16, 16, 3), np.float32)] * 2).forward[0].shape
+    (32, 32, 2)
     """
     if flows is None:
-        src = reference if reference is not None else frames
+        src = motion_from if motion_from is not None else frames
         if len(src) != len(frames):
-            raise ValueError(f"reference has {len(src)} frames, the clip has {len(frames)}")
+            raise ValueError(f"motion_from has {len(src)} frames, the clip has {len(frames)}")
         flows = compute_flows(src, method=flow)
     if len(flows) != len(frames) - 1:
         raise ValueError(f"flows cover {len(flows) + 1} frames, the clip has {len(frames)}")
@@ -117,7 +117,7 @@ def _pair_errors(frames: Sequence[np.ndarray], flows: Flows) -> tuple[np.ndarray
 def warping_error(
     frames: Sequence[np.ndarray],
     *,
-    reference: Sequence[np.ndarray] | None = None,
+    motion_from: Sequence[np.ndarray] | None = None,
     flows: Flows | None = None,
     flow: str = "dis",
 ) -> WarpingError:
@@ -131,7 +131,7 @@ def warping_error(
     ----------
     frames
         The output clip, HWC float frames of one size.
-    reference
+    motion_from
         Clip to estimate motion on (ground truth or input; any size). Default: ``frames``.
     flows
         Precomputed :class:`~upscalekit.video.flow.Flows` (any size; rescaled).
@@ -145,7 +145,7 @@ def warping_error(
     >>> warping_error(still).mean
     0.0
     """
-    fl = flows_for(frames, reference=reference, flows=flows, flow=flow)
+    fl = flows_for(frames, motion_from=motion_from, flows=flows, flow=flow)
     per, total, count = _pair_errors(frames, fl)
     heat = np.where(count > 0, total / np.maximum(count, 1), 0.0).astype(np.float32)
     return WarpingError(float(np.nanmean(per)) if np.isfinite(per).any() else float("nan"), per, heat)
@@ -193,26 +193,29 @@ def flicker_heatmap(
             f"reference frames are {reference[0].shape[:2]}, output frames {size}: interpolate the input "
             "to the output size first (upscalekit.resize)"
         )
-    fl = flows_for(frames, reference=reference, flows=flows, flow=flow)
+    fl = flows_for(frames, motion_from=reference, flows=flows, flow=flow)
     _, t_out, count = _pair_errors(frames, fl)
     _, t_ref, _ = _pair_errors(reference, fl)
     excess = np.where(count > 0, (t_out - t_ref) / np.maximum(count, 1), 0.0)
     return np.clip(np.sqrt(np.maximum(excess, 0.0)) / vmax, 0.0, 1.0).astype(np.float32)
 
 
-def _check_gt(frames: Sequence[np.ndarray], gt: Sequence[np.ndarray]) -> None:
-    if len(gt) != len(frames):
-        raise ValueError(f"gt has {len(gt)} frames, the clip has {len(frames)}")
-    if gt[0].shape[:2] != frames[0].shape[:2]:
-        raise ValueError(f"gt frames are {gt[0].shape[:2]}, output frames {frames[0].shape[:2]}")
+def _check_reference(frames: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> None:
+    if len(reference) != len(frames):
+        raise ValueError(f"reference has {len(reference)} frames, the clip has {len(frames)}")
+    if reference[0].shape[:2] != frames[0].shape[:2]:
+        raise ValueError(f"reference frames are {reference[0].shape[:2]}, "
+                         f"output frames {frames[0].shape[:2]}")
     if len(frames) < 2:
         raise ValueError("temporal metrics need at least 2 frames")
 
 
-def tof(frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, crop_border: int = 0) -> TemporalScore:
+def tof(
+    frames: Sequence[np.ndarray], reference: Sequence[np.ndarray], *, crop_border: int = 0
+) -> TemporalScore:
     """tOF (TecoGAN): difference between the motion of the output and the motion of the ground truth.
 
-    ``mean_x |OF(out[t-1], out[t])(x) − OF(gt[t-1], gt[t])(x)|₂`` with Farnebäck flow on luma,
+    ``mean_x |OF(out[t-1], out[t])(x) − OF(ref[t-1], ref[t])(x)|₂`` with Farnebäck flow on luma,
     in pixels (×1). Flicker and swimming texture make the output's flow wander from the
     true motion; a still output of a moving scene scores badly too.
 
@@ -223,12 +226,12 @@ def tof(frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, crop_border: 
     >>> tof(fr, fr).mean
     0.0
     """
-    _check_gt(frames, gt)
+    _check_reference(frames, reference)
     per = []
     c = crop_border
     for t in range(1, len(frames)):
         fo = estimate_flow(frames[t - 1], frames[t], method="farneback")
-        fg = estimate_flow(gt[t - 1], gt[t], method="farneback")
+        fg = estimate_flow(reference[t - 1], reference[t], method="farneback")
         d = np.sqrt(((fo - fg) ** 2).sum(-1))
         if c:
             d = d[c:-c, c:-c]
@@ -246,32 +249,27 @@ def consecutive_lpips(frames: Sequence[np.ndarray], *, net: str = "alex") -> np.
 
 def tlp(
     frames: Sequence[np.ndarray],
-    gt: Sequence[np.ndarray],
+    reference: Sequence[np.ndarray],
     *,
     net: str = "alex",
-    gt_distances: np.ndarray | None = None,
+    reference_distances: np.ndarray | None = None,
 ) -> TemporalScore:
-    """tLP (TecoGAN): ``|LPIPS(out[t-1], out[t]) − LPIPS(gt[t-1], gt[t])|`` ×100.
+    """tLP (TecoGAN): ``|LPIPS(out[t-1], out[t]) − LPIPS(ref[t-1], ref[t])|`` ×100.
 
     The perceptual change between consecutive output frames should equal the ground truth's:
     more means flicker, less means a frozen, temporally over-smoothed result.
 
-    Raises
-    ------
-    ImportError
-        ``upscalekit.metrics`` (LPIPS) is not available.
-
-    ``gt_distances`` (from :func:`consecutive_lpips` on ``gt``) saves recomputing the ground
+    ``reference_distances`` (from :func:`consecutive_lpips` on ``reference``) saves recomputing the ground
     truth's side when several outputs are compared.
 
     Examples
     --------
-    >>> tlp(out_frames, gt_frames).mean  # doctest: +SKIP
+    >>> tlp(out_frames, reference_frames).mean  # doctest: +SKIP
     0.73
     """
-    _check_gt(frames, gt)
+    _check_reference(frames, reference)
     d_out = consecutive_lpips(frames, net=net)
-    d_gt = gt_distances if gt_distances is not None else consecutive_lpips(gt, net=net)
-    per = np.abs(d_out - np.asarray(d_gt)) * 100.0
+    d_ref = reference_distances if reference_distances is not None else consecutive_lpips(reference, net=net)
+    per = np.abs(d_out - np.asarray(d_ref)) * 100.0
     arr = np.asarray(per)
     return TemporalScore(float(arr.mean()), arr)

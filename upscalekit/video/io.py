@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from upscalekit.io import to_float, to_uint
+from upscalekit.pixels import as_rgb
 
 __all__ = ["Video", "VideoReadError", "iter_video", "read_video", "write_video"]
 
@@ -377,9 +378,7 @@ def _rgb_u8(frame: np.ndarray, index: int = 0) -> np.ndarray:
         arr = to_uint(frame, 8)
     except ValueError as err:
         raise ValueError(f"frame {index}: {err}") from err
-    if arr.ndim == 2 or arr.shape[2] == 1:
-        arr = np.repeat(arr.reshape(arr.shape[0], arr.shape[1], 1), 3, axis=2)
-    return np.ascontiguousarray(arr[..., :3])
+    return np.ascontiguousarray(as_rgb(arr))
 
 
 def _add_audio_stream(src, out):  # noqa: ANN001, ANN202

@@ -26,7 +26,7 @@ def temporal_smooth(
     *,
     strength: float = 0.5,
     flow: str = "dis",
-    reference: Sequence[np.ndarray] | None = None,
+    motion_from: Sequence[np.ndarray] | None = None,
     flows: Flows | None = None,
 ) -> list[np.ndarray]:
     """Blend every frame with the previous smoothed frame warped along the flow.
@@ -44,7 +44,7 @@ def temporal_smooth(
         exponential moving average along motion with weight ``strength`` on the past.
     flow
         ``"dis"`` or ``"farneback"``.
-    reference
+    motion_from
         Clip to estimate motion on (e.g. the input, any size): flickering outputs give worse
         flow than the stable input does.
     flows
@@ -62,7 +62,7 @@ def temporal_smooth(
     out = [np.asarray(frames[0], np.float32)]
     if strength == 0.0 or len(frames) < 2:
         return [np.asarray(f, np.float32) for f in frames]
-    fl = flows_for(frames, reference=reference, flows=flows, flow=flow)
+    fl = flows_for(frames, motion_from=motion_from, flows=flows, flow=flow)
     for t in range(1, len(frames)):
         cur = np.asarray(frames[t], np.float32)
         prev = warp(out[-1], fl.backward[t - 1])  # backward[t-1]: frame t → frame t-1
@@ -91,7 +91,7 @@ def sharpness(image: np.ndarray) -> float:
 
 
 def clip_fidelity(
-    frames: Sequence[np.ndarray], gt: Sequence[np.ndarray], *, lpips: bool = True
+    frames: Sequence[np.ndarray], reference: Sequence[np.ndarray], *, lpips: bool = True
 ) -> dict[str, float]:
     """Mean PSNR (dB), LPIPS (AlexNet; NaN with ``lpips=False``) to ground truth and mean sharpness.
 
@@ -102,12 +102,13 @@ def clip_fidelity(
     >>> clip_fidelity(fr, fr, lpips=False)["sharpness"]
     0.0
     """
-    if len(gt) != len(frames):
-        raise ValueError(f"gt has {len(gt)} frames, the clip has {len(frames)}")
+    if len(reference) != len(frames):
+        raise ValueError(f"reference has {len(reference)} frames, the clip has {len(frames)}")
     from upscalekit import metrics
 
-    ps = [metrics.psnr(g, o) for o, g in zip(frames, gt, strict=True)]
-    lp = [float(metrics.lpips(g, o)) for o, g in zip(frames, gt, strict=True)] if lpips else [float("nan")]
+    pairs = list(zip(reference, frames, strict=True))
+    ps = [metrics.psnr(r, o) for r, o in pairs]
+    lp = [float(metrics.lpips(r, o)) for r, o in pairs] if lpips else [float("nan")]
     return {
         "psnr": float(np.mean(ps)),
         "lpips": float(np.mean(lp)),
@@ -118,19 +119,20 @@ def clip_fidelity(
 def smoothing_tradeoff(
     frames: Sequence[np.ndarray],
     *,
-    gt: Sequence[np.ndarray] | None = None,
-    strengths: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 0.9),
     reference: Sequence[np.ndarray] | None = None,
-    smooth_reference: Sequence[np.ndarray] | None = None,
+    strengths: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 0.9),
+    motion_from: Sequence[np.ndarray] | None = None,
+    smooth_motion_from: Sequence[np.ndarray] | None = None,
     flow: str = "dis",
     lpips: bool = True,
 ):  # noqa: ANN201 - pandas.DataFrame, imported lazily
     """Warping error, PSNR/LPIPS to ground truth and sharpness of ``temporal_smooth`` over strengths.
 
-    The measuring flow is computed once (on ``reference`` when given, else on ``gt``, else on
-    ``frames``), so every row is measured against the same motion. The smoothing flow is
-    estimated on ``smooth_reference`` when given (e.g. the LR input: what a user without
-    ground truth smooths with), else it is the measuring flow.
+    ``reference`` is the ground-truth clip (PSNR/LPIPS need it). The measuring flow is computed
+    once (on ``motion_from`` when given, else on ``reference``, else on ``frames``), so every row
+    is measured against the same motion. The smoothing flow is estimated on ``smooth_motion_from``
+    when given (e.g. the LR input: what a user without ground truth smooths with), else it is the
+    measuring flow.
 
     Returns
     -------
@@ -139,19 +141,19 @@ def smoothing_tradeoff(
 
     Examples
     --------
-    >>> smoothing_tradeoff(out, gt=clip.hr).round(4)  # doctest: +SKIP
+    >>> smoothing_tradeoff(out, reference=clip.hr, motion_from=clip.lr).round(4)  # doctest: +SKIP
     """
     import pandas as pd
 
-    guide = reference if reference is not None else (gt if gt is not None else frames)
-    fl = flows_for(frames, reference=guide, flow=flow)
-    sfl = fl if smooth_reference is None else flows_for(frames, reference=smooth_reference, flow=flow)
+    guide = motion_from if motion_from is not None else (reference if reference is not None else frames)
+    fl = flows_for(frames, motion_from=guide, flow=flow)
+    sfl = fl if smooth_motion_from is None else flows_for(frames, motion_from=smooth_motion_from, flow=flow)
     rows = []
     for s in strengths:
         sm = temporal_smooth(frames, strength=float(s), flows=sfl)
         row: dict[str, float] = {"strength": float(s), "warping_error": warping_error(sm, flows=fl).mean}
-        if gt is not None:
-            row |= clip_fidelity(sm, gt, lpips=lpips)
+        if reference is not None:
+            row |= clip_fidelity(sm, reference, lpips=lpips)
         else:
             row["sharpness"] = float(np.mean([sharpness(o) for o in sm]))
         rows.append(row)
@@ -161,34 +163,34 @@ def smoothing_tradeoff(
 def compare_arms(
     arms: Mapping[str, Sequence[np.ndarray]],
     *,
-    gt: Sequence[np.ndarray],
-    reference: Sequence[np.ndarray] | None = None,
+    reference: Sequence[np.ndarray],
+    motion_from: Sequence[np.ndarray] | None = None,
     flow: str = "dis",
     temporal: bool = True,
     lpips: bool = True,
 ):  # noqa: ANN201 - pandas.DataFrame
     """One table for several upscaled versions of one clip: flicker and fidelity side by side.
 
-    Columns: ``warping_error`` (motion from ``reference`` or ``gt``), ``tOF`` (px), ``tLPx100``
+    ``reference`` is the ground-truth clip. Columns: ``warping_error`` (motion from
+    ``motion_from``, else ``reference``), ``tOF`` (px), ``tLPx100``
     (NaN without LPIPS), ``psnr`` (dB), ``lpips``, ``sharpness``; the ground truth itself is
     added as the first row so "how much flicker does the real scene have" is on screen too.
 
     Examples
     --------
-    >>> compare_arms({"bicubic": bic, "per-frame GAN": gan}, gt=clip.hr)  # doctest: +SKIP
+    >>> compare_arms({"bicubic": bic, "per-frame GAN": gan}, reference=clip.hr)  # doctest: +SKIP
     """
     import pandas as pd
 
-    fl = flows_for(gt, reference=reference if reference is not None else gt, flow=flow)
-    gt_d = None
-    if temporal and lpips:
-        gt_d = consecutive_lpips(gt)
+    fl = flows_for(reference, motion_from=motion_from if motion_from is not None else reference, flow=flow)
+    ref_d = consecutive_lpips(reference) if temporal and lpips else None
     rows = []
-    for name, frames in {"ground truth": gt, **arms}.items():
+    for name, frames in {"ground truth": reference, **arms}.items():
         row: dict[str, object] = {"arm": name, "warping_error": warping_error(frames, flows=fl).mean}
         if temporal:
-            row["tOF"] = tof(frames, gt).mean
-            row["tLPx100"] = tlp(frames, gt, gt_distances=gt_d).mean if gt_d is not None else float("nan")
-        row |= clip_fidelity(frames, gt, lpips=lpips)
+            row["tOF"] = tof(frames, reference).mean
+            row["tLPx100"] = (tlp(frames, reference, reference_distances=ref_d).mean if ref_d is not None
+                              else float("nan"))
+        row |= clip_fidelity(frames, reference, lpips=lpips)
         rows.append(row)
     return pd.DataFrame(rows).set_index("arm")
