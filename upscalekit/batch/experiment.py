@@ -3,7 +3,7 @@
 Three ways to score, by what a person has:
 
 * ``reference="make-lr"`` (default): the inputs are ground truth. Each is cropped to a multiple of
-  ``scale`` and shrunk by the kit's bicubic (:func:`upscalekit.resize.resize`, as
+  ``scale`` and shrunk by the kit's bicubic (:func:`upscalekit.degrade.make_lr`, as
   :mod:`upscalekit.samples` makes its LR); every model upscales that LR back, and full-reference
   metrics (PSNR, SSIM, LPIPS) compare it with the original, next to LR consistency and BRISQUE.
 * ``reference=FOLDER``: the inputs are low-resolution and ``FOLDER`` holds their ground truths at
@@ -109,9 +109,9 @@ def evaluate_image(path: str, relative: str, models: Sequence[str], *, scale: in
     ['brisque', 'image', 'invented_detail']
     """
     import upscalekit.metrics as M
+    from upscalekit.degrade import make_lr
     from upscalekit.io import read_image
     from upscalekit.models import upscale_by
-    from upscalekit.resize import resize
 
     img = read_image(path)
     if reference == "make-lr":
@@ -119,7 +119,7 @@ def evaluate_image(path: str, relative: str, models: Sequence[str], *, scale: in
         if h == 0 or w == 0:
             raise ValueError(f"{path}: {img.shape[1]}×{img.shape[0]} is smaller than the scale ×{scale}")
         ref: np.ndarray | None = np.ascontiguousarray(img[:h, :w])
-        lr = resize(ref, scale=1 / scale, method="bicubic")
+        lr = make_lr(ref, scale)
     elif reference is None:
         ref, lr = None, img
     else:
