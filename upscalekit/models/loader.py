@@ -388,13 +388,13 @@ def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
         msg = (f"{where}: no supported architecture matches these weights (found {_describe_keys(sd)}). "
                f"Supported: {ids}. Is it an image-to-image model's state dict (not an optimizer state or "
                "a training checkpoint of another kind)?")
-        raise ValueError(msg) from err
+        raise WeightFileError(msg) from err
     except Exception as err:
         msg = (f"{where}: the weights look like a known architecture but do not load "
                f"({type(err).__name__}: {err}); found {_describe_keys(sd)}")
-        raise ValueError(msg) from err
+        raise WeightFileError(msg) from err
     if not isinstance(desc, spandrel.ImageModelDescriptor):
-        raise ValueError(f"{where}: a {desc.architecture.name} model ({type(desc).__name__}) is not an "
+        raise WeightFileError(f"{where}: a {desc.architecture.name} model ({type(desc).__name__}) is not an "
                          "image-to-image upscaler; the kit runs image-to-image models only")
     return desc
 
