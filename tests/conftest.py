@@ -45,9 +45,3 @@ def load_photo(name: str = "astronaut", box: Box | None = None, *, rgb: bool = F
 def skimage_photo() -> PhotoFn:
     """``skimage_photo(name="astronaut", box=None, *, rgb=False)`` → a fresh float32 copy of that photo."""
     return load_photo
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> np.ndarray:
-    """scikit-image's astronaut, 512 × 512 RGB float32 in [0, 1] (read-only: copy before changing)."""
-    return _original("astronaut")

@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from upscalekit.cli import main
 from upscalekit.io import read_image, write_image
+from upscalekit.pixels import Box
 
 
 @pytest.fixture
-def photo_dir(tmp_path: Path) -> Path:
-    from skimage import data
-
+def photo_dir(tmp_path: Path, skimage_photo) -> Path:
     d = tmp_path / "in"
     d.mkdir()
-    img = data.astronaut()[100:132, 180:212].astype(np.float32) / 255.0
+    img = skimage_photo("astronaut", Box(100, 180, 132, 212))
     write_image(d / "a.png", img)
     write_image(d / "b16.png", img, bit_depth=16)
     (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")

@@ -9,14 +9,13 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
 from upscalekit import degrade, io
+from upscalekit.pixels import Box
 
 
 @pytest.fixture(scope="module")
-def photo() -> np.ndarray:
+def photo(skimage_photo) -> np.ndarray:
     """A real 128 × 128 photo crop (astronaut's face) from scikit-image."""
-    import skimage.data
-
-    return io.to_float(skimage.data.astronaut()[30:158, 160:288])
+    return skimage_photo("astronaut", Box(30, 160, 158, 288))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

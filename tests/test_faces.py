@@ -39,10 +39,8 @@ LFW_TOL = 12.0  # two LFW pixels
 
 
 @pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    from skimage import data
-
-    return data.astronaut().astype(np.float32) / 255.0
+def astronaut(skimage_photo) -> np.ndarray:
+    return skimage_photo("astronaut")
 
 
 def _lfw(i: int) -> np.ndarray:

@@ -20,6 +20,7 @@ from upscalekit.models.loader import converted_path
 from upscalekit.models.ncnn import expected_bin_size, parse_param, read_ncnn
 from upscalekit.models.tiling import tile_ranges
 from upscalekit.models.upscaler import Upscaler
+from upscalekit.pixels import Box
 from upscalekit.resize import resize
 
 NCNN_MODELS = [n for n in list_models("sr", offline=True)]
@@ -30,11 +31,9 @@ CROP = {"realesrgan-x4plus": 16, "realsr-df2k-x4": 16, "realesrgan-x4plus-anime"
 
 
 @pytest.fixture(scope="module")
-def photo() -> np.ndarray:
+def photo(skimage_photo) -> np.ndarray:
     """A real photo (skimage's astronaut: face, fabric, flag), float RGB."""
-    from skimage import data
-
-    return data.astronaut()[60:188, 140:268].astype(np.float32) / 255.0
+    return skimage_photo("astronaut", Box(60, 140, 188, 268))
 
 
 @pytest.fixture(scope="session")

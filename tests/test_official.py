@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from upscalekit.models import load_model, official
+from upscalekit.pixels import Box
 
 pytestmark = pytest.mark.skipif(
     not official.available(), reason=f"official extra not installed: {official.INSTALL}"
@@ -20,10 +21,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def photo() -> np.ndarray:
-    from skimage import data
-
-    return data.astronaut()[100:148, 180:228].astype(np.float32) / 255.0
+def photo(skimage_photo) -> np.ndarray:
+    return skimage_photo("astronaut", Box(100, 180, 148, 228))
 
 
 def test_basicsr_imports_through_the_shim_without_touching_site_packages() -> None:

@@ -25,10 +25,8 @@ def _decode(png: bytes) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def photo() -> np.ndarray:
-    from skimage import data
-
-    return (data.astronaut() / 255.0).astype(np.float32)  # 512 × 512 RGB
+def photo(skimage_photo) -> np.ndarray:
+    return skimage_photo("astronaut")  # 512 × 512 RGB
 
 
 def _ramp(h: int, w: int) -> np.ndarray:
