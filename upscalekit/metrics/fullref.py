@@ -148,8 +148,8 @@ def _pad_back(inner: np.ndarray, full_hw: tuple[int, int], border: int) -> np.nd
 
 
 def psnr(
-    a: np.ndarray,
-    b: np.ndarray,
+    reference: np.ndarray,
+    candidate: np.ndarray,
     *,
     data_range: float = 1.0,
     crop_border: int = 0,
@@ -160,7 +160,7 @@ def psnr(
 
     Parameters
     ----------
-    a, b
+    reference, candidate
         Images of the same shape, HWC float32 RGB in [0, 1] (or H×W gray).
     data_range
         Peak value of the data (1.0 for the kit's [0, 1] images).
@@ -191,7 +191,7 @@ def psnr(
     >>> psnr(x, x)
     inf
     """
-    x, y, hw = _prepare(a, b, crop_border, y_channel)
+    x, y, hw = _prepare(reference, candidate, crop_border, y_channel)
     err = ((x - y) ** 2).mean(axis=2)
     mse = float(err.mean())
     score = float("inf") if mse == 0 else float(10.0 * np.log10(data_range**2 / mse))
@@ -231,8 +231,8 @@ def _ssim_maps(x: np.ndarray, y: np.ndarray, data_range: float) -> tuple[np.ndar
 
 
 def ssim(
-    a: np.ndarray,
-    b: np.ndarray,
+    reference: np.ndarray,
+    candidate: np.ndarray,
     *,
     data_range: float = 1.0,
     crop_border: int = 0,
@@ -243,7 +243,7 @@ def ssim(
 
     Parameters
     ----------
-    a, b
+    reference, candidate
         Images of the same shape, HWC float32 RGB in [0, 1] (or H×W gray); at least 11×11 after
         cropping.
     data_range
@@ -271,7 +271,7 @@ def ssim(
     >>> round(ssim(x, x), 6)
     1.0
     """
-    x, y, hw = _prepare(a, b, crop_border, y_channel)
+    x, y, hw = _prepare(reference, candidate, crop_border, y_channel)
     if min(x.shape[:2]) < 2 * _WIN_RADIUS + 1:
         raise ValueError(
             f"SSIM needs at least 11×11 pixels after crop_border={crop_border}, got {x.shape[:2]}; "
@@ -299,8 +299,8 @@ def _halve_matlab(x: np.ndarray) -> np.ndarray:
 
 
 def ms_ssim(
-    a: np.ndarray,
-    b: np.ndarray,
+    reference: np.ndarray,
+    candidate: np.ndarray,
     *,
     data_range: float = 1.0,
     crop_border: int = 0,
@@ -317,7 +317,7 @@ def ms_ssim(
 
     Parameters
     ----------
-    a, b
+    reference, candidate
         Images of the same shape, HWC float32 RGB in [0, 1] (or H×W gray); at least 161×161 after
         cropping, so that the coarsest scale still holds an 11×11 window.
     data_range, crop_border, y_channel
@@ -336,7 +336,7 @@ def ms_ssim(
     >>> round(ms_ssim(img, img), 6), round(ms_ssim(img, jpeg_roundtrip(img, 20)), 3)
     (1.0, 0.965)
     """
-    x, y, _ = _prepare(a, b, crop_border, y_channel)
+    x, y, _ = _prepare(reference, candidate, crop_border, y_channel)
     need = (2 * _WIN_RADIUS) * 2 ** (len(MS_SSIM_WEIGHTS) - 1) + 1
     if min(x.shape[:2]) < need:
         raise ValueError(
@@ -356,8 +356,8 @@ def ms_ssim(
 
 
 def gmsd(
-    a: np.ndarray,
-    b: np.ndarray,
+    reference: np.ndarray,
+    candidate: np.ndarray,
     *,
     data_range: float = 1.0,
     full: bool = False,
@@ -374,7 +374,7 @@ def gmsd(
 
     Parameters
     ----------
-    a, b
+    reference, candidate
         Images of the same shape, HWC float32 RGB in [0, 1] (or H×W gray), at least 8×8.
     data_range
         Peak value of the data; ``T`` scales with its square.
@@ -398,7 +398,7 @@ def gmsd(
     """
     from scipy.ndimage import correlate
 
-    x, y, hw = _prepare(a, b, 0, False)
+    x, y, hw = _prepare(reference, candidate, 0, False)
     if min(hw) < 8:
         raise ValueError(f"GMSD needs at least 8×8 pixels, got {hw[0]}×{hw[1]}")
 

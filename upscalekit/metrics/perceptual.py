@@ -254,8 +254,8 @@ def _as_rgb(image: object, name: str) -> np.ndarray:
 
 
 def lpips(
-    a: np.ndarray,
-    b: np.ndarray | Sequence[np.ndarray],
+    reference: np.ndarray,
+    candidate: np.ndarray | Sequence[np.ndarray],
     *,
     net: str = "alex",
     version: str = "0.1",
@@ -266,9 +266,9 @@ def lpips(
 
     Parameters
     ----------
-    a
+    reference
         Reference, HWC float32 RGB in [0, 1] (H×W gray is repeated to RGB), at least 32×32.
-    b
+    candidate
         One candidate of the same shape, or a list of them: the reference's features are
         computed once and the candidates run in batches.
     net
@@ -305,11 +305,11 @@ def lpips(
     import torch
 
     _check_net(net, version)
-    single = isinstance(b, np.ndarray)
-    cands = [b] if single else list(b)
+    single = isinstance(candidate, np.ndarray)
+    cands = [candidate] if single else list(candidate)
     if not cands:
         raise ValueError("no candidates given: pass an image or a non-empty list of images")
-    ref = _as_rgb(a, "reference")
+    ref = _as_rgb(reference, "reference")
     imgs = [_as_rgb(c, "candidate" if single else f"candidates[{i}]") for i, c in enumerate(cands)]
     for i, c in enumerate(imgs):
         if c.shape != ref.shape:
@@ -409,8 +409,8 @@ def _dists_model(device: str) -> _DISTSModel:
 
 
 def dists(
-    a: np.ndarray,
-    b: np.ndarray | Sequence[np.ndarray],
+    reference: np.ndarray,
+    candidate: np.ndarray | Sequence[np.ndarray],
     *,
     device: str | None = None,
 ) -> float | list[float]:
@@ -425,9 +425,9 @@ def dists(
 
     Parameters
     ----------
-    a
+    reference
         Reference, HWC float32 RGB in [0, 1] (gray is repeated to RGB), at least 32×32.
-    b
+    candidate
         One candidate of the same shape, or a list of them (batched as :func:`lpips`).
     device
         Torch device; default ``"cuda"`` when available, else ``"cpu"``.
@@ -450,11 +450,11 @@ def dists(
 
     from upscalekit.io import to_tensor
 
-    single = isinstance(b, np.ndarray)
-    cands = [b] if single else list(b)
+    single = isinstance(candidate, np.ndarray)
+    cands = [candidate] if single else list(candidate)
     if not cands:
         raise ValueError("no candidates given: pass an image or a non-empty list of images")
-    ref = _as_rgb(a, "reference")
+    ref = _as_rgb(reference, "reference")
     imgs = [_as_rgb(c, "candidate" if single else f"candidates[{i}]") for i, c in enumerate(cands)]
     for i, c in enumerate(imgs):
         if c.shape != ref.shape:
