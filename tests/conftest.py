@@ -2,43 +2,19 @@
 
 Tests take ``skimage_photo`` and cut what they need, e.g.
 ``skimage_photo("astronaut", Box(60, 140, 188, 268))``, instead of each module keeping its own
-loader. Pixels are converted exactly as the kit reads a uint8 file (:func:`upscalekit.io.to_float`).
+loader; module-level helpers call the same :func:`_photos.load_photo`. Pixels are converted
+exactly as the kit reads a uint8 file (:func:`upscalekit.io.to_float`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 import pytest
-
-from upscalekit.pixels import Box
+from _photos import load_photo
 
 PhotoFn = Callable[..., np.ndarray]
-
-
-@lru_cache(maxsize=16)
-def _original(name: str) -> np.ndarray:
-    import skimage.data
-
-    from upscalekit.io import to_float
-
-    img = to_float(np.asarray(getattr(skimage.data, name)()))
-    img.flags.writeable = False  # shared between tests
-    return img
-
-
-def load_photo(name: str = "astronaut", box: Box | None = None, *, rgb: bool = False) -> np.ndarray:
-    """A scikit-image photo as float32 in [0, 1], optionally cut to ``box``; gray stays H×W unless ``rgb``."""
-    img = _original(name)
-    if box is not None:
-        img = img[Box(*box).slices]
-        if img.shape[:2] != (Box(*box).height, Box(*box).width):
-            raise ValueError(f"box {box} leaves the {name} photo ({_original(name).shape})")
-    if rgb and img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.array(img)  # a writable copy: tests may change it
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from _photos import load_photo
 from scipy import ndimage
 
 from upscalekit.diagnose import (
@@ -26,15 +27,12 @@ from upscalekit.diagnose import (
     tile_seams,
 )
 from upscalekit.diagnose._common import haar_sigma
-from upscalekit.io import jpeg_roundtrip, to_float
+from upscalekit.io import jpeg_roundtrip
 from upscalekit.resize import resize
 
 
 def _photo(name: str, rows: slice, cols: slice) -> np.ndarray:
-    import skimage.data
-
-    img = to_float(getattr(skimage.data, name)())[rows, cols]
-    return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else np.ascontiguousarray(img)
+    return np.ascontiguousarray(load_photo(name, rgb=True)[rows, cols])
 
 
 def _case(name: str, rows: slice, cols: slice, s: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

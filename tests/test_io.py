@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _photos import load_photo
 from PIL import Image, ImageFile
 
 from upscalekit import io
+from upscalekit.pixels import Box
 
 
 def _levels(shape: tuple[int, ...], bit_depth: int, seed: int = 0) -> np.ndarray:
@@ -22,9 +24,7 @@ def _levels(shape: tuple[int, ...], bit_depth: int, seed: int = 0) -> np.ndarray
 
 
 def _photo(size: int = 64) -> np.ndarray:
-    import skimage.data
-
-    return io.to_float(skimage.data.astronaut()[100 : 100 + size, 180 : 180 + size])
+    return load_photo("astronaut", Box(100, 180, 100 + size, 180 + size))
 
 
 # ---------------------------------------------------------------------------------------------- round trips

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _photos import load_photo
 
 from upscalekit.io import jpeg_roundtrip, read_image, to_float
 from upscalekit.metrics import (
@@ -22,18 +23,14 @@ from upscalekit.metrics import (
     rgb_to_y,
     ssim,
 )
+from upscalekit.pixels import center_crop
 from upscalekit.resize import resize
 
 DATA = Path(__file__).parent / "data"
 
 
 def _photo(name: str, size: int = 96) -> np.ndarray:
-    import skimage.data
-
-    img = to_float(getattr(skimage.data, name)())
-    h, w = img.shape[:2]
-    y, x = (h - size) // 2, (w - size) // 2
-    return np.ascontiguousarray(img[y:y + size, x:x + size])
+    return center_crop(load_photo(name), size)
 
 
 def _pairs() -> list[tuple[str, np.ndarray, np.ndarray]]:
