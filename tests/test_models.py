@@ -478,6 +478,44 @@ def test_network_interpolation_mechanics(compact: Upscaler, photo: np.ndarray) -
     assert "0.5" in same.name and "0.5" in same.provenance.detail
 
 
+@pytest.mark.parametrize("a, b", [("waifu2x-photo-x2", "waifu2x-photo-denoise3-x2"),
+                                  ("realcugan-x2-no-denoise", "realcugan-x2-denoise3x"),
+                                  ("compact-x4-l1", "compact-x4-l1-perceptual-gan")])
+def test_network_interpolation_real_twins_endpoints_exact(a: str, b: str, photo: np.ndarray) -> None:
+    """Real twin pairs (one architecture, another loss or denoise level): t = 0 is a, t = 1 is b exactly."""
+    assert get_info(a).twin == b and get_info(b).twin == a
+    x = np.ascontiguousarray(photo[:32, :32])
+    out_a, out_b = load_model(a, device="cpu").upscale(x), load_model(b, device="cpu").upscale(x)
+    assert np.abs(out_a - out_b).max() > 1e-2  # the twins really differ
+    np.testing.assert_array_equal(load_model(a, device="cpu", interpolate_with=(b, 0.0)).upscale(x), out_a)
+    np.testing.assert_array_equal(load_model(a, device="cpu", interpolate_with=(b, 1.0)).upscale(x), out_b)
+    mid = load_model(a, device="cpu", interpolate_with=(b, 0.5))
+    assert mid.name == f"{a}~{b}@0.5" and "0.5" in mid.provenance.detail
+    out_mid = mid.upscale(x)
+    assert np.abs(out_mid - out_a).max() > 1e-3 and np.abs(out_mid - out_b).max() > 1e-3
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        load_model(a, interpolate_with=(b, 1.5))
+
+
+def test_creativity_dial_invents_more_detail_along_t() -> None:
+    """The kit's L1 ↔ L1+perceptual+GAN twins: invented detail rises monotonically with t on every
+    photo held out of their training (upscalekit.train.data.HELD_OUT), and LR consistency ends lower."""
+    from upscalekit.metrics import invented_detail, lr_consistency
+    from upscalekit.train.data import HELD_OUT, TRAIN_SAMPLES, held_out_crops
+
+    crops = held_out_crops(128)
+    assert not {s.name for s in crops} & set(TRAIN_SAMPLES) and {s.name for s in crops} == set(HELD_OUT)
+    ts = (0.0, 0.25, 0.5, 0.75, 1.0)
+    ups = [load_model("compact-x4-l1", interpolate_with=("compact-x4-l1-perceptual-gan", t)) for t in ts]
+    for s in crops:
+        inv = [invented_detail(s.lr, up.upscale(s.lr)) for up in ups]
+        lrc = [lr_consistency(s.lr, up.upscale(s.lr)) for up in ups]
+        print(f"{s.name}: invented detail along t {np.round(inv, 4).tolist()}, "
+              f"LR consistency {np.round(lrc, 2).tolist()} dB")
+        assert all(b > a for a, b in itertools.pairwise(inv))
+        assert lrc[-1] < lrc[0]
+
+
 def test_check_image_errors_teach(compact: Upscaler) -> None:
     with pytest.raises(ValueError, match="divide by 255"):
         compact.upscale(np.full((8, 8, 3), 200.0, np.float32))

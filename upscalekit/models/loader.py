@@ -399,6 +399,46 @@ def _descriptor_from(sd: dict[str, Any], where: str) -> Any:
     return desc
 
 
+def _check_interpolate_with(pair: object) -> tuple[str, float]:
+    import math
+
+    if not isinstance(pair, tuple | list) or len(pair) != 2 or not isinstance(pair[0], str):
+        raise TypeError(f"interpolate_with takes (other model name, t), got {pair!r}")
+    other, t = pair
+    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or not 0 <= t <= 1:
+        raise ValueError(f"interpolate_with: t must be a number in [0, 1] (0 = this model, 1 = {other}), "
+                         f"got {t!r}")
+    return other, float(t)
+
+
+def _load_trained(info: ModelInfo, interpolate_with: tuple[str, float] | None) -> Upscaler:
+    """A checkpoint the kit trained (``upscalekit/checkpoints``), optionally blended with another."""
+    from upscalekit.train.checkpoint import TrainedUpscaler, load_trained
+
+    up = load_trained(info.checkpoint or info.name)
+    if interpolate_with is None:
+        return up
+    other, t = _check_interpolate_with(interpolate_with)
+    other_info = get_info(other)
+    if other_info.checkpoint is None:
+        raise ValueError(f"interpolate_with: {info.name} is a network the kit trained; {other_info.name} is "
+                         f"not, so their weights cannot be blended (pick another kit checkpoint, e.g. "
+                         f"{info.twin or 'compact-x4-l1-perceptual-gan'})")
+    b = load_trained(other_info.checkpoint)
+    net_a = (up.meta.get("arch"), up.meta.get("arch_kwargs"))
+    net_b = (b.meta.get("arch"), b.meta.get("arch_kwargs"))
+    if net_a != net_b:
+        raise ValueError(f"interpolate_with: {info.name} {net_a} and {other_info.name} {net_b} are different "
+                         "networks; only twins of one architecture blend")
+    mixed = interpolate_weights(up.module.state_dict(), b.module.state_dict(), t)
+    module = up.module
+    module.load_state_dict(mixed, strict=True)
+    prov = Provenance(up.provenance.source, up.provenance.path,
+                      f"(1 − {t:g})·[{up.provenance.detail}] + {t:g}·[{b.provenance.detail}]")
+    meta = {**up.meta, "interpolated_with": other_info.name, "t": t}
+    return TrainedUpscaler(module, name=f"{info.name}~{other_info.name}@{t:g}", meta=meta, provenance=prov)
+
+
 _WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt", ".param", ".bin")
 
 
@@ -496,6 +536,8 @@ def load_model(
             if interpolate_with is not None:
                 raise ValueError("interpolate_with needs a network model, not an interpolation baseline")
             return InterpolationUpscaler(info.name, scale=4 if scale is None else scale, info=info)
+        if info.checkpoint is not None:
+            return _load_trained(info, interpolate_with)
         sd, prov = model_state_dict(info, progress=progress)
         name = info.name
     if scale is not None and (info is None or scale != info.scale):
@@ -503,7 +545,7 @@ def load_model(
         raise ValueError(f"scale= only applies to interpolation baselines; {name} is {own}; "
                          "use upscale(..., outscale=) for another factor")
     if interpolate_with is not None:
-        other, t = interpolate_with
+        other, t = _check_interpolate_with(interpolate_with)
         other_info = get_info(other)
         other_sd, other_prov = model_state_dict(other_info, progress=progress)
         sd = interpolate_weights(sd, other_sd, float(t))

