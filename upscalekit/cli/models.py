@@ -14,7 +14,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
     for name in list_models():
         info = get_info(name)
-        where = "built in" if info.kind == "interpolation" else ("offline" if info.ncnn else "download")
+        where = ("built in" if info.kind == "interpolation" or info.checkpoint
+                 else ("offline" if info.ncnn else "download"))
         desc = f"{info.use} — {info.description}" if args.verbose else info.use
         print(f"{name:30s} ×{info.scale}  {info.kind:13s} {info.arch or '-':15s} {where:9s} {desc}".rstrip())
     archs = ", ".join(i for i, _ in supported_architectures())  # asked at run time, never hand-typed
