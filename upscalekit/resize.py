@@ -44,6 +44,16 @@ def _pil_filter(method: str) -> int:
     return table[method]
 
 
+def _check_scale_or_size(scale: float | None, size: tuple[int, int] | None) -> None:
+    """Exactly one of ``scale`` (a positive factor) and ``size`` (positive height, width)."""
+    if (scale is None) == (size is None):
+        raise ValueError(f"give exactly one of scale= and size=, got scale={scale!r} size={size!r}")
+    if size is None and (not scale or scale <= 0):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if size is not None and (int(size[0]) < 1 or int(size[1]) < 1):
+        raise ValueError(f"size must be positive (height, width), got {size!r}")
+
+
 def resize(
     image: np.ndarray,
     *,
@@ -89,16 +99,11 @@ def resize(
     from PIL import Image
 
     image = check_image(image)
-    if (scale is None) == (size is None):
-        raise ValueError(f"give exactly one of scale= and size=, got scale={scale!r} size={size!r}")
+    _check_scale_or_size(scale, size)
     h, w = image.shape[:2]
     if size is None:
-        if not scale or scale <= 0:
-            raise ValueError(f"scale must be a positive number, got {scale!r}")
         size = (max(1, round(h * scale)), max(1, round(w * scale)))
     oh, ow = int(size[0]), int(size[1])
-    if oh < 1 or ow < 1:
-        raise ValueError(f"size must be positive (height, width), got {size!r}")
     if convention not in CONVENTIONS:
         raise unknown_name("resize convention", convention, CONVENTIONS)
     if convention == "matlab":
@@ -199,18 +204,13 @@ def imresize_matlab(
     0.30000001192092896
     """
     image = check_image(image)
-    if (scale is None) == (size is None):
-        raise ValueError(f"give exactly one of scale= and size=, got scale={scale!r} size={size!r}")
+    _check_scale_or_size(scale, size)
     h, w = image.shape[:2]
     if size is None:
-        if not scale or scale <= 0:
-            raise ValueError(f"scale must be a positive number, got {scale!r}")
         oh, ow = int(np.ceil(h * scale - 1e-9)), int(np.ceil(w * scale - 1e-9))
         sh = sw = float(scale)
     else:
         oh, ow = int(size[0]), int(size[1])
-        if oh < 1 or ow < 1:
-            raise ValueError(f"size must be positive (height, width), got {size!r}")
         sh, sw = oh / h, ow / w
     x = image.astype(np.float64)
     if uint8:

@@ -253,6 +253,26 @@ def _as_rgb(image: object, name: str) -> np.ndarray:
     return img
 
 
+def _pair_batch(
+    reference: np.ndarray, candidate: np.ndarray | Sequence[np.ndarray], metric: str
+) -> tuple[bool, np.ndarray, list[np.ndarray]]:
+    """``(single, reference, candidates)``: one candidate or a list, all checked and the reference's shape."""
+    single = isinstance(candidate, np.ndarray)
+    cands = [candidate] if single else list(candidate)
+    if not cands:
+        raise ValueError("no candidates given: pass an image or a non-empty list of images")
+    ref = _as_rgb(reference, "reference")
+    imgs = [_as_rgb(c, "candidate" if single else f"candidates[{i}]") for i, c in enumerate(cands)]
+    for i, c in enumerate(imgs):
+        if c.shape != ref.shape:
+            name = "candidate" if single else f"candidates[{i}]"
+            raise ValueError(
+                f"{name} has shape {c.shape} but the reference has {ref.shape}; {metric} compares images "
+                "of the same size: resize (upscalekit.resize.resize) or crop first"
+            )
+    return single, ref, imgs
+
+
 def lpips(
     reference: np.ndarray,
     candidate: np.ndarray | Sequence[np.ndarray],
@@ -305,19 +325,7 @@ def lpips(
     import torch
 
     _check_net(net, version)
-    single = isinstance(candidate, np.ndarray)
-    cands = [candidate] if single else list(candidate)
-    if not cands:
-        raise ValueError("no candidates given: pass an image or a non-empty list of images")
-    ref = _as_rgb(reference, "reference")
-    imgs = [_as_rgb(c, "candidate" if single else f"candidates[{i}]") for i, c in enumerate(cands)]
-    for i, c in enumerate(imgs):
-        if c.shape != ref.shape:
-            name = "candidate" if single else f"candidates[{i}]"
-            raise ValueError(
-                f"{name} has shape {c.shape} but the reference has {ref.shape}; LPIPS compares images "
-                "of the same size: resize (upscalekit.resize.resize) or crop first"
-            )
+    single, ref, imgs = _pair_batch(reference, candidate, "LPIPS")
     from upscalekit.io import to_tensor
 
     dev = device or _default_device()
@@ -450,19 +458,7 @@ def dists(
 
     from upscalekit.io import to_tensor
 
-    single = isinstance(candidate, np.ndarray)
-    cands = [candidate] if single else list(candidate)
-    if not cands:
-        raise ValueError("no candidates given: pass an image or a non-empty list of images")
-    ref = _as_rgb(reference, "reference")
-    imgs = [_as_rgb(c, "candidate" if single else f"candidates[{i}]") for i, c in enumerate(cands)]
-    for i, c in enumerate(imgs):
-        if c.shape != ref.shape:
-            name = "candidate" if single else f"candidates[{i}]"
-            raise ValueError(
-                f"{name} has shape {c.shape} but the reference has {ref.shape}; DISTS compares images "
-                "of the same size: resize (upscalekit.resize.resize) or crop first"
-            )
+    single, ref, imgs = _pair_batch(reference, candidate, "DISTS")
     dev = str(device or _default_device())
     model = _dists_model(dev)
     scores: list[float] = []
