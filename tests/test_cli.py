@@ -84,3 +84,43 @@ def test_models_lists_names(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "realesrgan-x4plus" in out and "bicubic" in out
+
+
+def test_upscale_shows_tile_progress_with_eta_on_a_512_image(tmp_path: Path, skimage_photo,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "astronaut.png"
+    write_image(src, skimage_photo("astronaut"))  # 512×512
+    code = main(["upscale", str(src), "-m", "realesr-animevideov3-x4", "-o", str(tmp_path / "out"),
+                 "--tile", "256", "--tile-overlap", "8", "--progress"])
+    err = capsys.readouterr().err
+    assert code == 0
+    bars = [line for line in err.replace("\r", "\n").splitlines() if "GFLOP" in line]
+    assert bars and "9 tiles of 256" in bars[-1] and "predicted" in bars[-1]
+    assert "100%" in bars[-1] and "<00:00" in bars[-1]  # elapsed<remaining: the ETA, finished
+    assert any("<" in b and "%" in b and "100%" not in b for b in bars)  # an ETA while running
+    (png,) = (tmp_path / "out").rglob("astronaut*.png")
+    assert read_image(png).shape == (2048, 2048, 3)
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(photo_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from upscalekit.models.upscaler import InterpolationUpscaler
+
+    real = InterpolationUpscaler._upscale_rgb
+    calls = []
+
+    def interrupted(self: InterpolationUpscaler, rgb: object, **kw: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C during the second file
+        return real(self, rgb, **kw)
+
+    monkeypatch.setattr(InterpolationUpscaler, "_upscale_rgb", interrupted)
+    out = tmp_path / "out"
+    code = main(["upscale", str(photo_dir / "a.png"), str(photo_dir / "b16.png"), "-m", "bicubic",
+                 "-o", str(out), "--no-progress"])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    written = [p.name for p in out.rglob("*") if p.is_file()]
+    assert len([n for n in written if n.endswith(".png")]) == 1  # the first file, whole
+    assert not [n for n in written if n.startswith(".tmp-")]  # nothing half-written

@@ -117,7 +117,7 @@ def test_conversion_matches_ncnn_original(name: str, photo: np.ndarray,
     n = CROP.get(name, 48)
     x = np.ascontiguousarray(photo[40:40 + n, 30:30 + n])
     ref = _ncnn_reference(name, param, binf, x)
-    up = load_model(name, device="cpu")
+    up = load_model(name, device="cpu", precision="fp32")  # exact comparison: no bf16
     ours = up._upscale_rgb(x, tile=None, tile_overlap=0, progress=False)  # unclipped, like ncnn
     assert ours.shape == ref.shape == (n * up.scale, n * up.scale, 3)
     err = float(np.abs(ours - ref).max())
@@ -291,7 +291,7 @@ def test_waifu2x_pixel_loss_model_beats_bicubic_and_tiles_exactly() -> None:
 
     s = samples.load("astronaut", scale=2)
     lr, hr = s.lr[:96, :96], s.hr[:192, :192]
-    up = load_model("waifu2x-photo-x2", device="cpu")
+    up = load_model("waifu2x-photo-x2", device="cpu", precision="fp32")
     sr = up.upscale(lr, tile=None)
     bic = load_model("bicubic", scale=2).upscale(lr)
     gain = psnr(hr, sr, crop_border=4) - psnr(hr, bic, crop_border=4)
@@ -337,7 +337,7 @@ def test_new_architectures_tile_like_untiled(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def compact() -> Upscaler:
-    return load_model("realesr-animevideov3-x4", device="cpu")
+    return load_model("realesr-animevideov3-x4", device="cpu", precision="fp32")
 
 
 def test_interpolation_baselines_are_upscalers(photo: np.ndarray) -> None:
@@ -471,7 +471,7 @@ def test_network_interpolation_mechanics(compact: Upscaler, photo: np.ndarray) -
     with pytest.raises(ValueError, match="keys"):
         interpolate_weights(a, {k: v for k, v in list(b.items())[1:]}, 0.5)
     # through load_model: blending a model with itself gives the model back
-    same = load_model("realesr-animevideov3-x4", device="cpu",
+    same = load_model("realesr-animevideov3-x4", device="cpu", precision="fp32",
                       interpolate_with=("realesr-animevideov3-x4", 0.5))
     x = photo[:16, :16]
     np.testing.assert_allclose(same.upscale(x), compact.upscale(x), atol=1e-6)
@@ -532,7 +532,7 @@ def test_cuda_auto_precision_close_to_fp32(photo: np.ndarray) -> None:
     x = photo[:32, :32]
     gpu = load_model("realesr-animevideov3-x4", device="cuda")
     assert gpu.precision == "fp16"
-    ref = load_model("realesr-animevideov3-x4", device="cpu").upscale(x)
+    ref = load_model("realesr-animevideov3-x4", device="cpu", precision="fp32").upscale(x)
     err = float(np.abs(gpu.upscale(x) - ref).max())
     print(f"CUDA fp16 vs CPU fp32: max abs diff {err:.2e}")
     assert err < 2e-2

@@ -36,7 +36,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
             args.inputs, args.output, model=args.model, outscale=args.outscale, tile=args.tile,
             tile_overlap=args.tile_overlap, strength=args.strength, precision=args.precision,
             device=args.device, force=args.force, workers=args.workers, scheduler=args.scheduler,
-            progress=not args.no_progress, on_result=show,
+            progress=False if args.no_progress else ("always" if args.progress else True), on_result=show,
         )
     except (KeyError, FileNotFoundError, ValueError, RuntimeError, ImportError) as err:
         print_error(str(err).strip('"'))
@@ -80,4 +80,7 @@ def register(sub: Any) -> None:
                    help="run on a local Dask cluster with N worker processes (needs upscalekit[distributed])")
     u.add_argument("--scheduler", default=None, help="run on an existing Dask scheduler, tcp://HOST:PORT")
     u.add_argument("--no-progress", action="store_true", help="no progress bar")
+    u.add_argument("--progress", action="store_true",
+                   help="always show the bars with ETA inside each file (default: on a terminal or in a "
+                        "notebook, for files predicted to take over 2 s)")
     u.set_defaults(func=_cmd_upscale)

@@ -25,7 +25,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from upscalekit._checks import unknown_name
 from upscalekit.assets import (
     Provenance,
     WeightFileError,
@@ -39,7 +38,7 @@ from upscalekit.assets import (
 )
 from upscalekit.models.ncnn import read_ncnn, to_state_dict
 from upscalekit.models.registry import ModelInfo, get_info
-from upscalekit.models.upscaler import PRECISIONS, InterpolationUpscaler, NetworkUpscaler, Upscaler
+from upscalekit.models.upscaler import InterpolationUpscaler, NetworkUpscaler, Upscaler, pick_precision
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -232,25 +231,7 @@ def _pick_device(device: str | None) -> str:
 
 
 def _pick_precision(precision: str, device: str, descriptor: Any) -> str:
-    if precision not in PRECISIONS:
-        raise unknown_name("precision", precision, PRECISIONS)
-    on_cuda = device.startswith("cuda")
-    if precision == "auto":
-        if on_cuda and descriptor.supports_half:
-            return "fp16"
-        if on_cuda and descriptor.supports_bfloat16:
-            return "bf16"
-        return "fp32"
-    if precision != "fp32" and not on_cuda:
-        raise ValueError(
-            f"precision={precision!r} needs a CUDA device (half precision on the CPU is slow or "
-            "unsupported and can return black images); use precision='fp32' or 'auto' on the CPU"
-        )
-    ok = descriptor.supports_half if precision == "fp16" else (
-        descriptor.supports_bfloat16 if precision == "bf16" else True)
-    if not ok:
-        raise ValueError(f"this architecture does not support {precision}; use precision='fp32' or 'auto'")
-    return precision
+    return pick_precision(precision, device, descriptor)  # one rule, in models/upscaler.py
 
 
 def interpolate_weights(a: dict[str, Any], b: dict[str, Any], t: float) -> dict[str, Any]:
@@ -488,8 +469,9 @@ def load_model(
     device
         ``"cpu"``, ``"cuda"``…; default CUDA when available.
     precision
-        ``"auto"`` (fp16/bf16 on CUDA when the architecture allows, fp32 on CPU), ``"fp32"``,
-        ``"fp16"``, ``"bf16"``.
+        ``"auto"`` (fp16/bf16 on CUDA when the architecture allows; on a CPU bf16 where the CPU
+        computes it natively, else fp32: see :func:`~upscalekit.models.upscaler.pick_precision`),
+        ``"fp32"`` (forces fp32), ``"fp16"`` (CUDA only), ``"bf16"``.
     scale
         Only for interpolation baselines (default 4).
     interpolate_with
@@ -561,7 +543,7 @@ def load_model(
     desc.to(dev)
     if prec == "fp16":
         desc.half()
-    elif prec == "bf16":
-        desc.bfloat16()
+    elif prec == "bf16" and not dev.startswith("cpu"):
+        desc.bfloat16()  # on a CPU, bf16 is autocast over fp32 weights (NetworkUpscaler.compute)
     kind = info.kind if info is not None else "sr"
     return NetworkUpscaler(name, desc, prov, device=dev, precision=prec, kind=kind, info=info)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["auto_tile", "free_memory", "run_tiled", "tile_ranges"]
+__all__ = ["auto_tile", "free_memory", "overhead", "run_tiled", "tile_ranges"]
 
 
 def tile_ranges(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -42,6 +42,42 @@ def tile_ranges(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
         )
     starts = list(range(0, length - tile, stride)) + [length - tile]
     return [(s, s + tile) for s in starts]
+
+
+def overhead(height: int, width: int, tile: int | None, overlap: int, *, abut: bool = False) -> float:
+    """Pixels computed / pixels kept when tiling a ``height × width`` input (1.0 untiled).
+
+    Each tile is computed with ``overlap`` pixels of context on every side (clipped at the
+    image border). With tile side ``T`` the work per kept pixel is about ``(T + 2·overlap) /
+    (T − 2·overlap)`` per axis here: the blend needs every kept pixel to be about ``2 × overlap``
+    from the computed edge of the tiles it draws half its weight from.
+    ``abut=False``: this module's layout (:func:`tile_ranges`, neighbours share
+    ``2 × overlap``); ``abut=True``: tiles of ``tile`` pixels that abut, each padded by
+    ``overlap`` (the official ``RealESRGANer`` with ``tile_pad = overlap``). The grid is
+    separable, so the factor is the product of the two axes' factors.
+
+    Examples
+    --------
+    >>> overhead(512, 512, None, 32)
+    1.0
+    >>> overhead(512, 512, 128, 32)  # 128-px tiles, 32 px of context and a 64-px shared band
+    6.25
+    >>> round(overhead(512, 512, 128, 10, abut=True), 2)  # official: 128-px tiles, tile_pad 10
+    1.25
+    """
+
+    def axis(length: int) -> int:
+        if tile is None or tile >= length:
+            return length
+        if abut:
+            spans = [(s, min(s + tile, length)) for s in range(0, length, tile)]
+        else:
+            spans = tile_ranges(length, tile, overlap)
+        return sum(min(length, b + overlap) - max(0, a - overlap) for a, b in spans)
+
+    if tile is None or (tile >= height and tile >= width):
+        return 1.0
+    return axis(height) * axis(width) / (height * width)
 
 
 def _ramp(n: int, band: int, left: bool, right: bool) -> torch.Tensor:

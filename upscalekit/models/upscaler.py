@@ -12,14 +12,33 @@ image (HWC float32 RGB in [0, 1], gray or RGBA) and returns one of the same kind
   area (shrinking) resize;
 * ``strength=α`` blends in residual space, ``bicubic + α·(model − bicubic)``: 0 gives
   bicubic, 1 the model, above 1 exaggerates what the model added (its "hallucination budget").
+
+Speed (see :func:`pick_precision`, :meth:`NetworkUpscaler.cost`, :meth:`NetworkUpscaler.estimate`):
+
+* on a CPU with native bf16 (AVX512_BF16 or AMX), ``precision="auto"`` runs the network under
+  ``torch.autocast(bfloat16)`` with channels-last activations (measured ×1.7 or more over fp32,
+  output ≥ 45 dB PSNR from fp32); ``precision="fp32"`` forces fp32;
+* :meth:`NetworkUpscaler.cost` counts FLOPs and peak activation bytes from the network's own
+  layers; ``tile="auto"`` uses the bytes, the progress bar and :meth:`~NetworkUpscaler.estimate`
+  the FLOPs;
+* long runs show a progress bar with an ETA that advances convolution by convolution, inside
+  tiles and in untiled runs alike.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import math
 import numbers
+import platform
+import sys
+import time
 import warnings
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,11 +54,158 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from upscalekit.models.registry import ModelInfo
 
-__all__ = ["MAX_OUTPUT_PIXELS", "PRECISIONS", "InterpolationUpscaler", "NetworkUpscaler", "Upscaler",
-           "check_upscale_args", "upscale_by"]
+__all__ = ["MAX_OUTPUT_PIXELS", "PRECISIONS", "Cost", "Estimate", "InterpolationUpscaler", "NetworkUpscaler",
+           "Upscaler", "check_upscale_args", "cpu_bf16_native", "pick_precision", "upscale_by"]
 
 #: Accepted ``precision`` values.
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+#: ``progress=None`` shows a bar when a run is predicted to take longer than this (seconds).
+PROGRESS_AFTER_S = 2.0
+
+_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_bf16_native() -> str | None:
+    """The CPU feature that computes bf16 natively (``"avx512_bf16"`` or ``"amx_bf16"``), else ``None``.
+
+    Read from the x86 feature flags in ``/proc/cpuinfo``. A CPU without them would *emulate*
+    bf16 (oneDNN converts to fp32 and back), which is slower than plain fp32, so those CPUs,
+    and CPUs of other architectures where bf16 speed has not been measured, get ``None`` (fp32).
+
+    Examples
+    --------
+    >>> cpu_bf16_native() in (None, "avx512_bf16", "amx_bf16")
+    True
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    # AMX tiles are the faster path when both exist
+                    return next((fl for fl in reversed(_BF16_FLAGS) if fl in flags), None)
+    except OSError:
+        pass
+    return None
+
+
+def pick_precision(precision: str, device: str, descriptor: Any) -> str:
+    """Resolve a ``precision`` request for a network on ``device``.
+
+    ``"auto"``: fp16 on CUDA (bf16 when the architecture has no fp16); on a CPU, bf16 when the CPU
+    computes it natively (:func:`cpu_bf16_native`) and the architecture supports it, else fp32.
+    An explicit ``"bf16"`` on a CPU without native bf16, or ``"fp16"`` on any CPU, is refused.
+
+    Examples
+    --------
+    >>> class Desc: supports_half = supports_bfloat16 = True
+    >>> pick_precision("auto", "cuda", Desc())
+    'fp16'
+    >>> pick_precision("fp32", "cpu", Desc())
+    'fp32'
+    """
+    if precision not in PRECISIONS:
+        raise unknown_name("precision", precision, PRECISIONS)
+    on_cuda = device.startswith("cuda")
+    if precision == "auto":
+        if on_cuda and descriptor.supports_half:
+            return "fp16"
+        if descriptor.supports_bfloat16 and (on_cuda or cpu_bf16_native()):
+            return "bf16"
+        return "fp32"
+    if precision == "fp16" and not on_cuda:
+        raise ValueError(
+            "precision='fp16' needs a CUDA device (fp16 on the CPU is slow or unsupported and can return "
+            "black images); use precision='bf16' on a CPU with native bf16, 'fp32', or 'auto'"
+        )
+    if precision == "bf16" and not on_cuda and not cpu_bf16_native():
+        raise ValueError(
+            f"precision='bf16' on the CPU needs native bf16 (CPU flags {' or '.join(_BF16_FLAGS)}); this "
+            f"{platform.machine()} CPU would emulate it, slower than fp32: use precision='fp32' or 'auto'"
+        )
+    ok = descriptor.supports_half if precision == "fp16" else (
+        descriptor.supports_bfloat16 if precision == "bf16" else True)
+    if not ok:
+        raise ValueError(f"this architecture does not support {precision}; use precision='fp32' or 'auto'")
+    return precision
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one untiled pass of a network costs on an input of ``height × width`` pixels.
+
+    Counted from the network's own layers (:meth:`NetworkUpscaler.cost`), not typed in.
+
+    Attributes
+    ----------
+    height, width
+        Input size in pixels (before the network's own size padding).
+    flops
+        Floating-point operations, 2 per multiply-add (convolutions and matrix products).
+    activation_bytes
+        Peak bytes of intermediate tensors alive at once (input and result included, weights not),
+        in the precision the model runs in.
+    precision
+        The precision the count was made for.
+    """
+
+    height: int
+    width: int
+    flops: float
+    activation_bytes: float
+    precision: str
+
+    @property
+    def flops_per_pixel(self) -> float:
+        """FLOPs per input pixel."""
+        return self.flops / (self.height * self.width)
+
+    @property
+    def tflops(self) -> float:
+        """FLOPs in units of 10¹²."""
+        return self.flops / 1e12
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A predicted run: the :class:`Cost`, the tiling chosen, and the time at a calibrated rate.
+
+    Attributes
+    ----------
+    cost
+        The untiled :class:`Cost`.
+    tile
+        Tile side chosen (``None``: one pass).
+    overhead
+        Pixels computed / pixels kept (1.0 untiled; more with tiles, whose context is recomputed).
+    flops
+        ``cost.flops × overhead``: the work actually done.
+    flops_per_second
+        Rate measured on this machine by :meth:`NetworkUpscaler.calibrate`.
+    seconds
+        Predicted wall time.
+    """
+
+    cost: Cost
+    tile: int | None
+    overhead: float
+    flops: float
+    flops_per_second: float
+    seconds: float
+
+
+def _interactive() -> bool:
+    """A person can see a progress bar: a terminal on stderr, or a Jupyter kernel."""
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 #: Largest output (in pixels) ``upscale`` will allocate: 16k × 16k, the same limit as reading.
@@ -81,10 +247,10 @@ def check_upscale_args(shape: tuple[int, ...], scale: int, *, outscale: object, 
                         f"got {tile!r}")
     if isinstance(tile, int | np.integer) and tile < 8:
         raise ValueError(f"tile={tile} is too small; use at least 8 (or None for no tiling)")
-    if tile_overlap is not None and not (isinstance(tile_overlap, int | np.integer)
-                                         and not isinstance(tile_overlap, bool) and tile_overlap >= 0):
-        raise TypeError(f"tile_overlap must be None (the model's default) or an int ≥ 0 in input pixels, "
-                        f"got {tile_overlap!r}")
+    overlap_int = isinstance(tile_overlap, int | np.integer) and not isinstance(tile_overlap, bool)
+    if tile_overlap is not None and tile_overlap != "fast" and not (overlap_int and tile_overlap >= 0):
+        raise TypeError(f"tile_overlap must be None (the model's default), 'fast' (half of it) or an int ≥ 0 "
+                        f"in input pixels, got {tile_overlap!r}")
     h, w = shape[:2]
     planes = 1 if len(shape) == 2 else shape[2]
     for factor in {scale, float(outscale) if outscale is not None else scale}:  # type: ignore[arg-type]
@@ -144,6 +310,20 @@ class Upscaler(ABC):
         """Tile overlap used when ``tile_overlap=None``."""
         return 16
 
+    @property
+    def fast_overlap(self) -> int:
+        """Tile overlap for ``tile_overlap="fast"``: half the default, fewer recomputed pixels."""
+        return max(1, self.default_overlap // 2)
+
+    def _overlap(self, tile_overlap: int | str | None) -> int:
+        if tile_overlap is None:
+            return self.default_overlap
+        if tile_overlap == "fast":
+            return self.fast_overlap
+        if isinstance(tile_overlap, str):
+            raise ValueError(f"tile_overlap must be an int, None or 'fast', got {tile_overlap!r}")
+        return int(tile_overlap)
+
     @abstractmethod
     def _upscale_rgb(self, rgb: np.ndarray, *, tile: int | str | None, tile_overlap: int,
                      progress: bool | None) -> np.ndarray:
@@ -158,7 +338,7 @@ class Upscaler(ABC):
         *,
         outscale: float | None = None,
         tile: int | str | None = "auto",
-        tile_overlap: int | None = None,
+        tile_overlap: int | str | None = None,
         strength: float = 1.0,
         progress: bool | None = None,
     ) -> np.ndarray:
@@ -174,11 +354,15 @@ class Upscaler(ABC):
             ``"auto"`` (from free memory), a tile side in input pixels, or ``None`` (one pass).
         tile_overlap
             Context and half-blend width between tiles, input pixels; default
-            :attr:`default_overlap` (measured so tiled ≈ untiled within 1e-3).
+            :attr:`default_overlap` (measured so tiled ≈ untiled within 1e-3); ``"fast"``:
+            :attr:`fast_overlap`, less recomputed border for a small measured difference at the
+            seams (``benchmarks/bench_models.py`` prints it).
         strength
             Residual blend from bicubic (0) to the model (1); above 1 exaggerates.
         progress
-            tqdm bar over tiles; ``None``: only for large images.
+            ``True``: a tqdm bar with ETA (in GFLOP, advancing convolution by convolution, inside
+            tiles too); ``False``: none; ``None``: a bar when someone can see it (a terminal or a
+            notebook) and the run is predicted to take over :data:`PROGRESS_AFTER_S` seconds.
 
         Returns
         -------
@@ -202,8 +386,7 @@ class Upscaler(ABC):
         rgb = as_rgb(planes)
         alpha = planes[..., 3] if planes.shape[2] == 4 else None
 
-        if tile_overlap is None:
-            tile_overlap = self.default_overlap
+        tile_overlap = self._overlap(tile_overlap)
         out = self._upscale_rgb(np.ascontiguousarray(rgb), tile=tile, tile_overlap=int(tile_overlap),
                                 progress=progress)
         size = out.shape[:2]
@@ -257,16 +440,78 @@ class InterpolationUpscaler(Upscaler):
         return resize(alpha, size=size, method=self.name)  # same kernel for every channel
 
 
+class _Counter:
+    """A torch dispatch mode that counts FLOPs and the peak bytes of live tensors as a network runs.
+
+    FLOPs come from ``torch.utils.flop_counter``'s per-operator formulas (the ones
+    ``FlopCounterMode`` uses, without its per-module bookkeeping). Each new (non-view) output
+    adds its size to the live bytes; a weak-reference finaliser subtracts it when the tensor
+    dies. Works on the ``meta`` device, so counting needs no memory and no arithmetic.
+    """
+
+    def __new__(cls) -> Any:
+        import torch
+        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils._pytree import tree_leaves
+        from torch.utils.flop_counter import flop_registry
+
+        class Mode(TorchDispatchMode):
+            def __init__(self) -> None:
+                super().__init__()
+                self.live = self.peak = 0
+                self.flops = 0
+
+            def _free(self, n: int) -> None:
+                self.live -= n
+
+            def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+                kwargs = kwargs or {}
+                packet = func._overloadpacket
+                if packet not in flop_registry:
+                    # composite operators (aten.conv2d…) reach here whole: let them decompose into
+                    # the counted ones (aten.convolution…), as FlopCounterMode does
+                    with self:
+                        r = func.decompose(*args, **kwargs)
+                    if r is not NotImplemented:
+                        return r
+                out = func(*args, **kwargs)
+                if packet in flop_registry:
+                    self.flops += flop_registry[packet](*args, **kwargs, out_val=out)
+                seen = {id(a) for a in args if isinstance(a, torch.Tensor)}
+                for t in tree_leaves(out):
+                    if isinstance(t, torch.Tensor) and id(t) not in seen and not t._is_view():
+                        n = t.numel() * t.element_size()
+                        self.live += n
+                        self.peak = max(self.peak, self.live)
+                        weakref.finalize(t, self._free, n)
+                return out
+
+        return Mode()
+
+
+#: (architecture, precision, side, weight shapes) → (FLOPs, peak bytes): counting is the same for every load.
+_COUNTS: dict[Any, tuple[float, float]] = {}
+
+
+def _conv_flops(module: Any, out: Any) -> float:
+    """FLOPs of one Conv2d call from its output (2 per multiply-add, as FlopCounterMode counts)."""
+    kh, kw = module.kernel_size
+    return 2.0 * out.numel() * (module.in_channels // module.groups) * kh * kw
+
+
 class NetworkUpscaler(Upscaler):
     """A pretrained network (a spandrel model descriptor) as an :class:`Upscaler`.
 
     Attributes
     ----------
     descriptor
-        The spandrel ``ImageModelDescriptor`` (its ``.model`` is the torch module).
+        The spandrel ``ImageModelDescriptor`` (its ``.model`` is the torch module; on a CPU its
+        weights stay fp32 in every precision: bf16 runs under autocast).
+    compute
+        How the network runs, e.g. ``"bf16 autocast, channels-last (CPU avx512_bf16)"``.
     """
 
-    __slots__ = ("_descriptor", "_net_scale")
+    __slots__ = ("_descriptor", "_net_scale", "_rate")
 
     def __init__(self, name: str, descriptor: Any, provenance: Provenance, *, device: str, precision: str,
                  kind: str = "sr", info: ModelInfo | None = None) -> None:
@@ -275,8 +520,24 @@ class NetworkUpscaler(Upscaler):
         super().__init__(name, scale, provenance, device=device, precision=precision, kind=kind, info=info)
         self._descriptor = descriptor
         self._net_scale = net_scale
+        self._rate: float | None = None
 
     descriptor = property(lambda self: self._descriptor)
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, compute={self.compute!r})"
+
+    @property
+    def compute(self) -> str:
+        """How the network runs: precision, mechanism and memory layout."""
+        if self._on_cpu():
+            if self.precision == "bf16":
+                return f"bf16 autocast, fp32 weights, channels-last (CPU {cpu_bf16_native() or 'emulated'})"
+            return "fp32, channels-last (CPU)"
+        return f"{self.precision} weights ({self.device})"
+
+    def _on_cpu(self) -> bool:
+        return self.device.split(":")[0] == "cpu"
 
     @property
     def default_overlap(self) -> int:
@@ -297,46 +558,205 @@ class NetworkUpscaler(Upscaler):
         arch = self._descriptor.architecture.id
         return {"ESRGAN": 32, "waifu2x-UpConv7": 8, "RealCUGAN": 16, "SPAN": 16}.get(arch, 16)
 
+    @property
+    def fast_overlap(self) -> int:
+        """Overlap for ``tile_overlap="fast"``: half the default (UpConv7 stays at its exact 8)."""
+        if self._descriptor.architecture.id == "waifu2x-UpConv7":
+            return 8
+        return self.default_overlap // 2
+
     def _dtype(self) -> torch.dtype:
         import torch
 
+        if self._on_cpu():
+            return torch.float32  # bf16 on the CPU is autocast over fp32 weights
         return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[self.precision]
 
-    def _bytes_per_pixel(self) -> float:
-        # Peak activations per input pixel (no_grad): a few HR feature maps plus the LR concat stack.
+    def _autocast(self) -> Any:
         import torch
 
-        convs = [m for m in self._descriptor.model.modules() if isinstance(m, torch.nn.Conv2d)]
-        feat = max((c.out_channels for c in convs), default=64)
-        lr_max = max((c.in_channels for c in convs), default=64)
-        item = 2 if self.precision != "fp32" else 4
-        s = self._net_scale
-        return item * (3 * feat * s * s + 6 * lr_max) + 4 * 3 * s * s * 2
+        if self._on_cpu() and self.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
-    def _raw_forward(self, x: torch.Tensor) -> torch.Tensor:
-        # The bare network, unclamped (spandrel's descriptor call clamps to [0, 1]); clamping happens
-        # once at the end of upscale(), after blending, as the ncnn originals do.
-        import torch.nn.functional as F
-
+    # -- cost model -------------------------------------------------------------------------------
+    def _padded(self, h: int, w: int) -> tuple[int, int]:
         req = self._descriptor.size_requirements
-        _, _, h, w = x.shape
         m = max(1, req.multiple_of)
         th, tw = max(-(-h // m) * m, req.minimum), max(-(-w // m) * m, req.minimum)
         if req.square:
             th = tw = max(th, tw)
+        return th, tw
+
+    def _count(self, side: int) -> tuple[float, float]:
+        """(FLOPs, peak activation bytes) of one square ``side`` input, counted on the meta device."""
+        import torch
+        from torch.func import functional_call
+
+        model = self._descriptor.model
+        act = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[self.precision]
+        tensors = dict(model.named_parameters())
+        tensors.update(model.named_buffers())
+        key = (type(model).__name__, self.precision, side,
+               tuple((k, tuple(v.shape)) for k, v in tensors.items()))
+        if key in _COUNTS:
+            return _COUNTS[key]
+        # meta tensors carry shapes only: no memory and no arithmetic, and the weights are not copied
+        meta = {k: torch.empty(v.shape, device="meta", dtype=act if v.is_floating_point() else v.dtype)
+                for k, v in tensors.items()}
+        x = torch.empty(1, 3, side, side, device="meta", dtype=act)
+        count = _Counter()
+        count.live = count.peak = x.numel() * x.element_size()
+        with torch.inference_mode(), count:
+            y = functional_call(model, meta, (x,))
+            del y
+        _COUNTS[key] = (float(count.flops), float(count.peak))
+        return _COUNTS[key]
+
+    def cost(self, height: int, width: int) -> Cost:
+        """FLOPs and peak activation bytes of one untiled pass on a ``height × width`` input.
+
+        Counted from the network's layers with ``torch.utils.flop_counter``'s operator formulas and
+        a live-tensor tracker on two or three small square inputs (meta device: no memory; a few seconds
+        for RRDBNet, once per process), then fitted exactly
+        for ``a·h·w + b·(h + w) + c`` (convolutions cost per output pixel; unpadded ones, like
+        waifu2x's, lose a border), so any size costs nothing to ask about.
+
+        Examples
+        --------
+        >>> up = load_model("realesrgan-x4plus", precision="fp32")  # doctest: +SKIP
+        >>> round(up.cost(540, 960).tflops, 1)  # doctest: +SKIP
+        18.6
+        """
+        if not (int(height) >= 1 and int(width) >= 1):
+            raise ValueError(f"height and width must be positive, got {height}×{width}")
+        h, w = self._padded(int(height), int(width))
+        m = max(8, self._descriptor.size_requirements.multiple_of, self._descriptor.size_requirements.minimum)
+        sides = [m * 2, m * 4]
+        pts = [self._count(s) for s in sides]
+        if all(abs(b - 4 * a) <= 1e-9 * b for a, b in zip(*pts, strict=True)):
+            # both exactly ∝ area (same-padded convolutions): a·h·w, no need for a third count
+            return Cost(int(height), int(width), pts[1][0] * h * w / sides[1] ** 2,
+                        pts[1][1] * h * w / sides[1] ** 2, self.precision)
+        sides.append(m * 3)
+        pts.append(self._count(m * 3))
+
+        def fit(values: list[float]) -> float:
+            # square sizes s: v = a·s² + 2b·s + c; solve the 3×3 system, evaluate at (h, w)
+            a_, b_, c_ = np.linalg.solve(np.array([[s * s, 2 * s, 1] for s in sides], float), values)
+            return float(a_ * h * w + b_ * (h + w) + c_)
+
+        return Cost(int(height), int(width), max(0.0, fit([p[0] for p in pts])),
+                    max(0.0, fit([p[1] for p in pts])), self.precision)
+
+    def _generous_bytes_per_pixel(self) -> float:
+        # A generous bound for the screen in _tile_for: 4 float32 maps of the widest layer's output
+        # at the output resolution, per input pixel. Counted peaks are half of it or less: x4plus
+        # 8.2 kB/px (bound 16 kB), animevideov3 0.5 kB/px, waifu2x 2 kB/px (bounds 16 kB).
+        import torch
+
+        convs = [m for m in self._descriptor.model.modules() if isinstance(m, torch.nn.Conv2d)]
+        feat = max((c.out_channels for c in convs), default=64)
+        return 4.0 * 4 * feat * self._net_scale ** 2
+
+    def _tile_for(self, h: int, w: int, tile: int | str | None, tile_overlap: int) -> int | None:
+        import torch
+
+        from upscalekit.models.tiling import auto_tile, free_memory
+
+        if tile == "auto":
+            dev = torch.device(self.device)
+            if h * w * self._generous_bytes_per_pixel() <= free_memory(dev) * 0.25:
+                return None  # fits even by a generous bound: no need to count (seconds for RRDBNet)
+            c = self.cost(h, w)
+            return auto_tile(h, w, bytes_per_pixel=c.activation_bytes / (h * w), device=dev,
+                             multiple=max(8, self._descriptor.size_requirements.multiple_of),
+                             minimum=4 * tile_overlap + 16)
+        if tile is None or isinstance(tile, int | np.integer):
+            tile_n = None if tile is None else int(tile)
+        else:
+            raise ValueError(f"tile must be 'auto', an int or None, got {tile!r}")
+        if tile_n is not None and tile_n < 8:
+            raise ValueError(f"tile={tile_n} is too small; use at least 8 (or None for no tiling)")
+        return tile_n
+
+    def calibrate(self, *, refresh: bool = False) -> float:
+        """FLOP/s this model reaches on this machine, from one short timed run (cached).
+
+        A warm-up pass, then one timed pass on an input sized for about 10 GFLOP (16 to 256 px).
+
+        Examples
+        --------
+        >>> up = load_model("realesr-animevideov3-x4")  # doctest: +SKIP
+        >>> up.calibrate() > 1e9  # doctest: +SKIP
+        True
+        """
+        if self._rate is not None and not refresh:
+            return self._rate
+        import torch
+
+        per_px = self.cost(64, 64).flops_per_pixel
+        side = max(16, int(math.sqrt(10e9 / max(per_px, 1.0))) // 8 * 8)
+        side = min(side, 256)
+        x = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(0))
+        x = x.to(self.device)
+        self.forward_tensor(x, tile=None, progress=False)  # warm-up: oneDNN builds its kernels per shape
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        self.forward_tensor(x, tile=None, progress=False)
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        self._rate = self.cost(side, side).flops / max(time.perf_counter() - t, 1e-6)
+        return self._rate
+
+    def estimate(self, height: int, width: int, *, tile: int | str | None = "auto",
+                 tile_overlap: int | str | None = None) -> Estimate:
+        """Predict a run here: :meth:`cost`, tiling overhead, seconds at the :meth:`calibrate` rate.
+
+        Examples
+        --------
+        >>> up = load_model("realesr-animevideov3-x4")  # doctest: +SKIP
+        >>> up.estimate(512, 512).seconds  # doctest: +SKIP
+        1.9
+        """
+        from upscalekit.models.tiling import overhead
+
+        ov = self._overlap(tile_overlap)
+        c = self.cost(height, width)
+        tile_n = self._tile_for(int(height), int(width), tile, ov)
+        factor = overhead(int(height), int(width), tile_n, ov)
+        rate = self.calibrate()
+        return Estimate(c, tile_n, factor, c.flops * factor, rate, c.flops * factor / rate)
+
+    # -- running ------------------------------------------------------------------------------------
+    def _raw_forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The bare network, unclamped (spandrel's descriptor call clamps to [0, 1]); clamping happens
+        # once at the end of upscale(), after blending, as the ncnn originals do.
+        import torch
+        import torch.nn.functional as F
+
+        _, _, h, w = x.shape
+        th, tw = self._padded(h, w)
         if (th, tw) != (h, w):
             mode = "reflect" if th - h < h and tw - w < w else "replicate"
             x = F.pad(x, (0, tw - w, 0, th - h), mode=mode)
-        y = self._descriptor.model(x)
+        if self._on_cpu():
+            # channels-last lets oneDNN pick its fast convolution kernels (measured faster in fp32
+            # and bf16 alike); the result is the same arithmetic
+            x = x.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            y = self._descriptor.model(x)
         s = self._net_scale
-        return y[..., : h * s, : w * s]
+        return y[..., : h * s, : w * s].float()
 
     def forward_tensor(self, x: torch.Tensor, *, tile: int | str | None = "auto",
-                       tile_overlap: int | None = None, progress: bool | None = None) -> torch.Tensor:
+                       tile_overlap: int | str | None = None, progress: bool | None = None) -> torch.Tensor:
         """Run the network on a 1×3×H×W tensor in [0, 1] (any device): float32 CPU result at ×net scale.
 
         The result is not clipped: networks overshoot [0, 1] a little, and :meth:`upscale` clips
-        once after blending.
+        once after blending. ``progress`` as for :meth:`Upscaler.upscale`; a ``KeyboardInterrupt``
+        stops between two convolutions and leaves nothing behind.
 
         Examples
         --------
@@ -347,35 +767,37 @@ class NetworkUpscaler(Upscaler):
         import torch
 
         from upscalekit.models.global_pool import run_tiled_global_pool
-        from upscalekit.models.tiling import auto_tile
 
         _, _, h, w = x.shape
         dev = torch.device(self.device)
-        if tile_overlap is None:
-            tile_overlap = self.default_overlap
-        if tile == "auto":
-            tile_n = auto_tile(h, w, bytes_per_pixel=self._bytes_per_pixel(), device=dev,
-                               multiple=max(8, self._descriptor.size_requirements.multiple_of),
-                               minimum=4 * tile_overlap + 16)
-        elif tile is None or isinstance(tile, int | np.integer):
-            tile_n = None if tile is None else int(tile)
-        else:
-            raise ValueError(f"tile must be 'auto', an int or None, got {tile!r}")
-        if tile_n is not None and tile_n < 8:
-            raise ValueError(f"tile={tile_n} is too small; use at least 8 (or None for no tiling)")
+        ov = self._overlap(tile_overlap)
+        tile_n = self._tile_for(h, w, tile, ov)
         x = x.to(device=dev, dtype=self._dtype())
         fn: Callable[[torch.Tensor], torch.Tensor] = self._raw_forward
         while True:
+            bar = self._progress_bar(h, w, tile_n, ov, progress)
+            hooks = []
+            if bar is not None:
+                def hook(mod: Any, _inp: Any, out: Any, bar: Any = bar) -> None:
+                    # never past the total: padding and float sums may overshoot it a hair
+                    bar.update(min(_conv_flops(mod, out) / 1e9, bar.total - bar.n))
+
+                hooks = [m.register_forward_hook(hook) for m in self._descriptor.model.modules()
+                         if isinstance(m, torch.nn.Conv2d)]
             try:
                 with torch.inference_mode():
                     # Real-CUGAN's SE blocks pool over the whole image: their means are gathered
                     # over all tiles first (upscalekit.models.global_pool); other networks tile as is.
-                    return run_tiled_global_pool(fn, x, model=self._descriptor.model, scale=self._net_scale,
-                                                 tile=tile_n, overlap=tile_overlap, progress=progress)
+                    y = run_tiled_global_pool(fn, x, model=self._descriptor.model, scale=self._net_scale,
+                                              tile=tile_n, overlap=ov, progress=False)
+                if bar is not None:
+                    bar.n = bar.total  # padding and rounding: land on 100 %
+                    bar.refresh()
+                return y
             except torch.cuda.OutOfMemoryError:
                 torch.cuda.empty_cache()
                 new = (tile_n or max(h, w)) // 2
-                if new <= max(2 * tile_overlap, 16):
+                if new <= max(2 * ov, 16):
                     raise RuntimeError(
                         f"{self.name}: CUDA out of memory even with tile={tile_n}; free GPU memory, "
                         "use a smaller tile_overlap, or run on the CPU (device='cpu')"
@@ -383,6 +805,35 @@ class NetworkUpscaler(Upscaler):
                 warnings.warn(f"{self.name}: CUDA out of memory with tile={tile_n}; retrying with {new}",
                               RuntimeWarning, stacklevel=3)
                 tile_n = new
+            finally:
+                for hd in hooks:
+                    hd.remove()
+                if bar is not None:
+                    bar.close()
+
+    def _progress_bar(self, h: int, w: int, tile_n: int | None, ov: int, progress: bool | None) -> Any:
+        """A tqdm bar in GFLOP over the whole run, or None (see ``progress`` in :meth:`Upscaler.upscale`)."""
+        if progress is False or (progress is None and not _interactive()):
+            return None  # nothing to show, and no calibration run spent on it
+        from tqdm.auto import tqdm
+
+        from upscalekit.models.tiling import overhead
+
+        if tile_n is None or (tile_n >= h and tile_n >= w):
+            tiles = 1
+        else:
+            from upscalekit.models.tiling import tile_ranges
+
+            tiles = len(tile_ranges(h, tile_n, ov)) * len(tile_ranges(w, tile_n, ov))
+        total = self.cost(h, w).flops * overhead(h, w, tile_n, ov)
+        predicted = total / self.calibrate()
+        if progress is None and predicted <= PROGRESS_AFTER_S:
+            return None
+        where = f"{tiles} tiles of {tile_n}" if tiles > 1 else "untiled"
+        return tqdm(total=total / 1e9, unit="GFLOP", leave=False,
+                    desc=f"{self.name} {w}×{h} ({where}, ~{predicted:.0f} s predicted)",
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} {unit} "
+                               "[{elapsed}<{remaining}, {rate_fmt}]")
 
     def _upscale_rgb(self, rgb: np.ndarray, *, tile: int | str | None, tile_overlap: int,
                      progress: bool | None) -> np.ndarray:
