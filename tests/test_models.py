@@ -516,6 +516,30 @@ def test_creativity_dial_invents_more_detail_along_t() -> None:
         assert lrc[-1] < lrc[0]
 
 
+def test_weight_dial_and_output_blend_agree_at_the_ends_and_nearly_between() -> None:
+    """What differs between the two dials, measured on the held-out photos (see models.creativity)."""
+    from upscalekit.models.creativity import dial_curves
+    from upscalekit.models.widget import CreativityDial
+    from upscalekit.train.data import held_out_crops
+
+    for s in held_out_crops(128):
+        c = dial_curves(s.lr)
+        print(f"{s.name}: invented detail weights {np.round(c.weights_invented, 4).tolist()} vs blend "
+              f"{np.round(c.blend_invented, 4).tolist()}; LR consistency weights "
+              f"{np.round(c.weights_lr, 2).tolist()} vs blend {np.round(c.blend_lr, 2).tolist()} dB")
+        # the same two pictures at the ends (the blend's a + 1·(b − a) rounds in the last bits)
+        assert c.weights_invented[0] == c.blend_invented[0]
+        assert c.weights_invented[-1] == pytest.approx(c.blend_invented[-1], abs=1e-9)
+        rise = c.blend_invented[-1] - c.blend_invented[0]
+        gap = max(abs(x - y) for x, y in zip(c.weights_invented, c.blend_invented, strict=True))
+        assert 0 < gap < 0.1 * rise
+        assert max(abs(x - y) for x, y in zip(c.weights_lr, c.blend_lr, strict=True)) < 0.3
+        assert all(b > a for a, b in itertools.pairwise(c.blend_invented))
+    dial = CreativityDial(held_out_crops(64)[0].lr, ts=(0.0, 0.5, 1.0))
+    dial.value = 1.0
+    assert "t = 1" in dial.caption() and dial.picture().shape == (64, 64 * 2 + 4, 3)
+
+
 def test_check_image_errors_teach(compact: Upscaler) -> None:
     with pytest.raises(ValueError, match="divide by 255"):
         compact.upscale(np.full((8, 8, 3), 200.0, np.float32))
