@@ -176,3 +176,17 @@ def test_upscale_all_brings_every_model_to_the_crops_scale():
     assert {k: v.shape for k, v in outs.items()} == {"bicubic ×2": crop.hr.shape, "tiny ×4": crop.hr.shape}
     # a model at the crop's own scale is run as is: the ×2 bicubic is exactly the kit's bicubic
     np.testing.assert_array_equal(outs["bicubic ×2"], resize(crop.lr, scale=2, method="bicubic"))
+
+
+def test_load_model_on_a_checkpoint_path_rebuilds_the_kits_network(tmp_path):
+    # spandrel's Compact accepts these weights too but starts from a nearest base: the output of a
+    # path load must equal the registry load, and differ from what spandrel alone would make.
+    from upscalekit.models import load_model
+
+    path = T.CHECKPOINT_DIR / "compact-x4-l1.safetensors"
+    assert T.is_checkpoint(path)
+    assert not T.is_checkpoint(tmp_path / "missing.safetensors")
+    lr = np.random.default_rng(0).random((12, 12, 3), dtype=np.float32)
+    by_path = load_model(path).upscale(lr)
+    by_name = load_model("compact-x4-l1").upscale(lr)
+    np.testing.assert_array_equal(by_path, by_name)

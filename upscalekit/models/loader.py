@@ -510,6 +510,13 @@ def load_model(
                 f"{path}: no such weight file (expected a .pth, .pt, .safetensors, .ckpt or ncnn "
                 ".param/.bin); for a named model pass its name, e.g. 'realesrgan-x4plus' "
                 "(upscalekit.models.list_models() lists them)")
+        from upscalekit.train.checkpoint import is_checkpoint, load_checkpoint
+
+        if is_checkpoint(path):  # a kit-trained network: its own architecture, not spandrel's Compact
+            if interpolate_with is not None:
+                raise ValueError(f"{path}: interpolate_with works on registry names for kit checkpoints "
+                                 "(e.g. load_model('compact-x4-l1', interpolate_with=(...))), not on a path")
+            return load_checkpoint(path)
         sd, prov = _path_state_dict(path)
         name = path.stem
     else:

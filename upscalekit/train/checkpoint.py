@@ -24,8 +24,8 @@ from upscalekit.assets import Provenance
 from upscalekit.models.upscaler import Upscaler
 from upscalekit.train.nets import build_model, count_params
 
-__all__ = ["CHECKPOINT_DIR", "TrainedUpscaler", "checkpoint_names", "load_checkpoint", "load_trained",
-           "save_checkpoint"]
+__all__ = ["CHECKPOINT_DIR", "TrainedUpscaler", "checkpoint_names", "is_checkpoint", "load_checkpoint",
+           "load_trained", "save_checkpoint"]
 
 #: Where the kit's committed checkpoints live.
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -106,6 +106,32 @@ def save_checkpoint(model: torch.nn.Module | TrainedUpscaler, path: str | os.Pat
     info = {"format": _FORMAT, "scale": int(module.scale), "params": count_params(module), **meta}
     _sidecar(path).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def is_checkpoint(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a ``.safetensors`` file written by :func:`save_checkpoint`.
+
+    Reads only the file's header (its metadata says ``format: upscalekit.train/1``). The kit's
+    trained networks start from a bicubic base, so spandrel's Compact (nearest base) would load
+    their weights without complaint and upscale them wrongly: :func:`upscalekit.load_model` asks
+    this first.
+
+    Examples
+    --------
+    >>> is_checkpoint(CHECKPOINT_DIR / "compact-x4-l1.safetensors")
+    True
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".safetensors" or not path.is_file():
+        return False
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception:  # noqa: BLE001 - not a readable safetensors file: not ours; the loader reports it
+        return False
+    return meta.get("format") == _FORMAT
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> TrainedUpscaler:
