@@ -6,6 +6,7 @@ Submodules: :mod:`~upscalekit.video.io` (PyAV read/write), :mod:`~upscalekit.vid
 :mod:`~upscalekit.video.flicker` (warping error, tOF, tLP, heatmaps),
 :mod:`~upscalekit.video.smooth` (temporal smoothing and its trade-off),
 :mod:`~upscalekit.video.basicvsr` (BasicVSR with the official weights),
+:mod:`~upscalekit.video.rife` (RIFE 4.0 frame interpolation),
 :mod:`~upscalekit.video.widget` (notebook viewer). Importing this package loads neither torch nor cv2.
 """
 
@@ -31,6 +32,7 @@ from upscalekit.video.flicker import (
 )
 from upscalekit.video.flow import FLOW_METHODS, Flows, compute_flows, estimate_flow, occlusion_mask, warp
 from upscalekit.video.io import Video, VideoReadError, iter_video, read_video, write_video
+from upscalekit.video.rife import RIFE_WEIGHTS, Rife, interpolate_frames, interpolate_middle, load_rife
 from upscalekit.video.smooth import (
     clip_fidelity,
     compare_arms,
@@ -49,4 +51,5 @@ __all__ = [
     "load_photo", "make_clip", "occlusion_mask", "read_video", "sharpness", "frame_row",
     "smoothing_tradeoff", "temporal_smooth", "tlp", "tof", "upscale_clip", "warp", "warping_error",
     "write_side_by_side", "write_video",
+    "RIFE_WEIGHTS", "Rife", "interpolate_frames", "interpolate_middle", "load_rife",
 ]
