@@ -13,7 +13,7 @@ from upscalekit.cli._common import error_line, print_error
 
 #: Subcommand modules under ``upscalekit.cli``, in the order ``upscalekit --help`` lists them.
 #: (Imported by name: ``upscalekit.cli.demo`` the function shadows the module of that name.)
-SUBCOMMANDS = ("upscale", "evaluate", "compare", "demo", "models")
+SUBCOMMANDS = ("upscale", "evaluate", "compare", "demo", "models", "diagnose")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -3,11 +3,13 @@
 ``diagnose(lr, sr, reference=None)`` runs seven detectors (halos, over-smoothing,
 text warping, false regularity, tile seams, noise amplification, JPEG block
 amplification); each returns a :class:`Finding` with a score, a heatmap at the
-SR's size and a one-line explanation. Each detector is also a pure function
+SR's size, a status (flagged, ok, or not judged) and a one-line explanation.
+Detectors register with the :func:`detector` decorator; how far to trust each
+one is measured on held-out photos by :mod:`upscalekit.diagnose.validation`
+(``benchmarks/bench_diagnose.py``). Each detector is also a pure function
 you can call on its own.
 """
 
-from upscalekit.diagnose._common import Finding
 from upscalekit.diagnose.detectors import (
     false_regularity,
     haloing,
@@ -18,6 +20,7 @@ from upscalekit.diagnose.detectors import (
     text_warping,
     tile_seams,
 )
+from upscalekit.diagnose.findings import Detector, Finding, detector
 from upscalekit.diagnose.fixes import apply_strength, keep_interpolated_in
 from upscalekit.diagnose.report import DETECTORS, Report, diagnose
 from upscalekit.diagnose.scenarios import measure_fix, reproduce
@@ -25,10 +28,12 @@ from upscalekit.diagnose.widget import DiagnoseExplorer
 
 __all__ = [
     "DETECTORS",
+    "Detector",
     "DiagnoseExplorer",
     "Finding",
     "Report",
     "apply_strength",
+    "detector",
     "diagnose",
     "false_regularity",
     "haloing",

@@ -11,44 +11,16 @@ structure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from upscalekit._checks import check_image
+from upscalekit.diagnose.findings import Finding
 from upscalekit.pixels import luma
 from upscalekit.resize import resize
 
 __all__ = ["Finding", "Prepared", "prepare"]
-
-
-@dataclass(frozen=True, eq=False)
-class Finding:
-    """One detector's verdict on one SR image.
-
-    Attributes
-    ----------
-    name : str
-        Detector name (a key of :data:`upscalekit.diagnose.DETECTORS`).
-    score : float
-        Severity, 0 = none; units are per detector (see its docstring). Larger is worse.
-    heatmap : numpy.ndarray
-        H×W float32 in [0, 1] at the SR's size: where the artifact is.
-    explanation : str
-        One line a person can act on.
-    details : dict
-        Plain JSON-able numbers behind the score (thresholds, periods, sigmas…).
-    flagged : bool
-        ``score`` passed the detector's calibrated threshold (and any precondition).
-    """
-
-    name: str
-    score: float
-    heatmap: np.ndarray = field(repr=False)
-    explanation: str
-    details: dict[str, Any]
-    flagged: bool
 
 
 @dataclass(frozen=True, eq=False)

@@ -50,7 +50,7 @@ def text_regions(lr: np.ndarray, *, scale: int, strokes: bool = True, contrast: 
         raise ValueError(f"scale must be a positive integer, got {scale!r}")
     s = int(scale)
     base = luma(_base(lr, (lr.shape[0] * s, lr.shape[1] * s), clip=True))
-    mask = text_mask(base)
+    mask = text_mask(base, scale=s)
     if strokes:
         win = 4 * s + 3
         dark = ndimage.grey_closing(base, size=win) - base

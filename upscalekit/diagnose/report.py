@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from upscalekit._checks import check_image, unknown_name
-from upscalekit.diagnose import detectors as _d
-from upscalekit.diagnose._common import Finding, Prepared, prepare
+from upscalekit.diagnose import detectors as _detectors  # noqa: F401 - registers the detectors
+from upscalekit.diagnose._common import prepare
+from upscalekit.diagnose.findings import DETECTORS, Finding
 from upscalekit.display import overlay_heatmap
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,27 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["DETECTORS", "Report", "diagnose"]
 
-#: Detector name → public function ``(lr, sr, *, reference=None) -> Finding``.
-DETECTORS: dict[str, Callable[..., Finding]] = {
-    "haloing": _d.haloing,
-    "over_smoothing": _d.over_smoothing,
-    "text_warping": _d.text_warping,
-    "false_regularity": _d.false_regularity,
-    "tile_seams": _d.tile_seams,
-    "noise_amplification": _d.noise_amplification,
-    "jpeg_blocks": _d.jpeg_blocks,
-}
-
-# the same detectors on already-prepared inputs, so diagnose() prepares once
-_PREPARED: dict[str, Callable[[Prepared], Finding]] = {
-    "haloing": _d._haloing,
-    "over_smoothing": _d._over_smoothing,
-    "text_warping": _d._text_warping,
-    "false_regularity": _d._false_regularity,
-    "tile_seams": _d._tile_seams,
-    "noise_amplification": _d._noise_amplification,
-    "jpeg_blocks": _d._jpeg_blocks,
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,8 +68,8 @@ class Report:
             "has_reference": self.has_reference,
             "flagged": list(self.flagged),
             "findings": [
-                {"name": f.name, "score": f.score, "flagged": f.flagged, "explanation": f.explanation,
-                 "details": f.details}
+                {"name": f.name, "status": f.status, "score": f.score, "threshold": f.threshold,
+                 "flagged": f.flagged, "judged": f.judged, "explanation": f.explanation, "details": f.details}
                 for f in self.findings
             ],
         }
@@ -99,14 +79,14 @@ class Report:
         import pandas as pd
 
         return pd.DataFrame(
-            [{"detector": f.name, "score": f.score, "flagged": f.flagged, "explanation": f.explanation}
-             for f in self.findings]
+            [{"detector": f.name, "status": f.status, "score": f.score, "threshold": f.threshold,
+              "flagged": f.flagged, "explanation": f.explanation} for f in self.findings]
         )
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(f.name)}</td><td style='text-align:right'>{f.score:.4g}</td>"
-            f"<td>{'⚠️ yes' if f.flagged else 'no'}</td><td style='text-align:left'>"
+            f"<td>{'⚠️ flagged' if f.flagged else html.escape(f.status)}</td><td style='text-align:left'>"
             f"{html.escape(f.explanation)}</td></tr>"
             for f in self.findings
         )
@@ -114,12 +94,12 @@ class Report:
         return (
             f"<p><b>Artifact diagnosis</b> — {self.sr.shape[1]}×{self.sr.shape[0]} SR, ×{self.scale}, {ref}; "
             f"flagged: {html.escape(', '.join(self.flagged) or 'none')}</p>"
-            "<table><thead><tr><th>detector</th><th>score</th><th>flagged</th><th>explanation</th></tr></thead>"
+            "<table><thead><tr><th>detector</th><th>score</th><th>status</th><th>explanation</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
 
     def __str__(self) -> str:
-        lines = [f"{f.name:20s} {f.score:9.4g} {'FLAG' if f.flagged else '    '} {f.explanation}"
+        lines = [f"{f.name:20s} {f.score:9.4g} {f.status:10s} {f.explanation}"
                  for f in self.findings]
         return "\n".join(lines)
 
@@ -142,7 +122,8 @@ class Report:
             ax.axis("off")
         for ax, f in zip(axes.ravel(), chosen, strict=False):
             ax.imshow(overlay_heatmap(self.sr, f.heatmap, opacity, vmax=1.0), interpolation="nearest")
-            ax.set_title(f"{'⚠ ' if f.flagged else ''}{f.name}\nscore {f.score:.3g}", fontsize=9,
+            ax.set_title(f"{'⚠ ' if f.flagged else ''}{f.name}\n"
+                         + (f"score {f.score:.3g}" if f.judged else "not judged"), fontsize=9,
                          color="crimson" if f.flagged else "black")
         fig.tight_layout()
         return fig
@@ -217,5 +198,5 @@ def diagnose(
         if n not in DETECTORS:
             raise unknown_name("detector", n, DETECTORS)
     p = prepare(lr, sr, reference)
-    findings = tuple(_PREPARED[n](p) for n in names)
+    findings = tuple(DETECTORS[n].on_prepared(p) for n in names)
     return Report(findings, check_image(sr, "sr"), p.scale, reference is not None)

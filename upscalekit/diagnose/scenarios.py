@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from upscalekit.models import Upscaler
 
 __all__ = ["RECIPES", "FixMeasurement", "Recipe", "Scenario", "cached_model", "diagnose_files",
-           "fix_table", "measure_fix", "names", "plot_fix", "reproduce"]
+           "fix_table", "measure_fix", "names", "plot_fix", "reproduce", "scenario"]
 
 
 @dataclass(frozen=True)
@@ -184,6 +184,25 @@ def _correlated_noise(shape: tuple[int, ...], amplitude: float, corr: float, see
 # tests/test_diagnose_models.py and notebooks/02_artifact_diagnosis.ipynb.
 Builder = Callable[["Upscaler", bool], tuple[np.ndarray, np.ndarray, "np.ndarray | None", str]]
 
+#: Scenario name → its :class:`Recipe` (the field-guide row), in field-guide order.
+RECIPES: dict[str, Recipe] = {}
+_BUILDERS: dict[str, Builder] = {}
+
+
+def scenario(recipe: Recipe) -> Callable[[Builder], Builder]:
+    """Register a builder ``(upscaler, fix) -> (lr, sr, reference, explanation)`` with its recipe.
+
+    The recipe (what the artifact looks like, why, the fix) and the code that
+    reproduces it live together; :func:`reproduce` finds both by name.
+    """
+    def deco(fn: Builder) -> Builder:
+        if recipe.name in RECIPES:
+            raise ValueError(f"scenario {recipe.name!r} is already registered")
+        RECIPES[recipe.name] = recipe
+        _BUILDERS[recipe.name] = fn
+        return fn
+    return deco
+
 TEXT_CROP = (40, 96, 48, 64)  # page sample at ×2: LR rows, cols, height, width
 BRICK_CROP = (0, 0, 32, 32)
 BRICK_STRENGTH, BRICK_FIX_STRENGTH = 1.0, 0.5
@@ -198,6 +217,12 @@ FACE_CROP = (8, 16, 32, 32)  # the astronaut's face, LR pixels
 GRAIN_SIGMA = 0.02
 
 
+@scenario(
+    Recipe("text_warping", "Alphabet soup (text warping)", "text_warping", "page",
+           "realesr-animevideov3-x2", "letters redrawn as plausible but different glyphs",
+           "the model treats small text as texture and predicts glyph-like shapes",
+           "mask text regions and keep them as plain interpolation (keep_interpolated_in)")
+)
 def _text(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     lr, _ = _sample("page", *TEXT_CROP, scale=2)
     sr = _run(up, lr, outscale=2, tile=None)
@@ -209,6 +234,12 @@ def _text(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     return lr, sr, None, expl
 
 
+@scenario(
+    Recipe("false_regularity", "Brick wallpaper (false regularity / texture overload)", "false_regularity",
+           "brick", "realesrgan-x4plus", "irregular bricks rendered as a repeating print",
+           "high-frequency hallucination overshoot: the model imposes the texture it learned",
+           f"lower strength ({BRICK_STRENGTH} → {BRICK_FIX_STRENGTH})")
+)
 def _brick(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     lr, hr = _sample("brick", *BRICK_CROP)
     raw = _run(up, lr, tile=None)
@@ -226,6 +257,12 @@ def _noisy_input() -> np.ndarray:
         np.float32)
 
 
+@scenario(
+    Recipe("noise_amplification", "Noise amplification (oil-painting speckle)", "noise_amplification",
+           "coffee", "realsr-df2k-x4", "sensor noise sharpened into crisp speckle",
+           "noise looks like texture to a model that was not trained to remove it",
+           "denoise first (skimage total variation), then upscale")
+)
 def _noise(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     lr = _noisy_input()
     src = _fx.denoise(lr, method="tv", strength=NOISE_DENOISE) if fix else lr
@@ -237,6 +274,12 @@ def _noise(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     return lr, sr, None, expl
 
 
+@scenario(
+    Recipe("jpeg_blocks", "JPEG blocks hardened into a lattice", "jpeg_blocks", "coffee", "realsr-df2k-x4",
+           "faint 8×8 block steps redrawn as hard lines",
+           "a model trained without JPEG degradations reads block edges as real edges",
+           "smooth the block edges first (deblock), or use a model trained with JPEG (Real-ESRGAN)")
+)
 def _jpeg(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     from upscalekit import degrade
 
@@ -250,6 +293,12 @@ def _jpeg(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     return lr, sr, None, expl
 
 
+@scenario(
+    Recipe("tile_seams", "Tile seams", "tile_seams", "astronaut", "realesr-animevideov3-x4",
+           "straight lines on a grid where tiles meet",
+           "each tile saw padding instead of its neighbours and was pasted without blending",
+           f"overlap and feather the tiles (tile_overlap={SEAM_FIX_OVERLAP})")
+)
 def _seams(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     from upscalekit import samples
 
@@ -261,6 +310,11 @@ def _seams(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     return lr, sr, None, expl
 
 
+@scenario(
+    Recipe("haloing", "Haloing", "haloing", "camera", "realesrgan-x4plus", "bright/dark outlines along edges",
+           "over-aggressive sharpening: the model's residual pushed past what the input allows",
+           f"lower strength ({HALO_STRENGTH} → {HALO_FIX_STRENGTH})")
+)
 def _halo(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     lr, _ = _sample("camera", *HALO_CROP)
     a = HALO_FIX_STRENGTH if fix else HALO_STRENGTH
@@ -268,6 +322,12 @@ def _halo(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
     return lr, sr, None, f"{up.name} on a {lr.shape[1]}×{lr.shape[0]} camera crop, strength {a}"
 
 
+@scenario(
+    Recipe("plastic_skin", "Plastic skin (over-smoothing)", "over_smoothing", "astronaut",
+           "realesr-animevideov3-x4", "faces look waxy, pores and fine wrinkles gone",
+           "the model prefers clean, smooth skin patterns and wipes fine texture",
+           f"mild grain reintroduction (σ {GRAIN_SIGMA})")
+)
 def _face(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     lr, hr = _sample("astronaut", *FACE_CROP)
     sr = _run(up, lr, tile=None)
@@ -278,6 +338,12 @@ def _face(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return lr, sr, hr, expl
 
 
+@scenario(
+    Recipe("two_pass", "4× in one step vs 2× + 2×", "over_smoothing", "chelsea", "realesr-animevideov3-x4",
+           "one big jump invents (or wipes) more than two small ones",
+           "×4 asks the model to fill 15 of every 16 output pixels at once",
+           "upscale ×2, then ×2 again (the x2 variant of the same model)")
+)
 def _two_pass(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     from upscalekit import samples
 
@@ -290,46 +356,6 @@ def _two_pass(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarr
         sr = _run(x2, lr, factor=4, tile=None)  # upscale_by: two ×2 passes
         return lr, sr, np.asarray(s.hr), f"{x2.name} twice (×2 then ×2) on the {lr.shape[1]}-px cat"
     return lr, _run(up, lr, tile=None), np.asarray(s.hr), f"{up.name} once (×4) on the {lr.shape[1]}-px cat"
-
-
-RECIPES: dict[str, Recipe] = {r.name: r for r in (
-    Recipe("text_warping", "Alphabet soup (text warping)", "text_warping", "page",
-           "realesr-animevideov3-x2", "letters redrawn as plausible but different glyphs",
-           "the model treats small text as texture and predicts glyph-like shapes",
-           "mask text regions and keep them as plain interpolation (keep_interpolated_in)"),
-    Recipe("false_regularity", "Brick wallpaper (false regularity / texture overload)", "false_regularity",
-           "brick", "realesrgan-x4plus", "irregular bricks rendered as a repeating print",
-           "high-frequency hallucination overshoot: the model imposes the texture it learned",
-           f"lower strength ({BRICK_STRENGTH} → {BRICK_FIX_STRENGTH})"),
-    Recipe("noise_amplification", "Noise amplification (oil-painting speckle)", "noise_amplification",
-           "coffee", "realsr-df2k-x4", "sensor noise sharpened into crisp speckle",
-           "noise looks like texture to a model that was not trained to remove it",
-           "denoise first (skimage total variation), then upscale"),
-    Recipe("jpeg_blocks", "JPEG blocks hardened into a lattice", "jpeg_blocks", "coffee", "realsr-df2k-x4",
-           "faint 8×8 block steps redrawn as hard lines",
-           "a model trained without JPEG degradations reads block edges as real edges",
-           "smooth the block edges first (deblock), or use a model trained with JPEG (Real-ESRGAN)"),
-    Recipe("tile_seams", "Tile seams", "tile_seams", "astronaut", "realesr-animevideov3-x4",
-           "straight lines on a grid where tiles meet",
-           "each tile saw padding instead of its neighbours and was pasted without blending",
-           f"overlap and feather the tiles (tile_overlap={SEAM_FIX_OVERLAP})"),
-    Recipe("haloing", "Haloing", "haloing", "camera", "realesrgan-x4plus", "bright/dark outlines along edges",
-           "over-aggressive sharpening: the model's residual pushed past what the input allows",
-           f"lower strength ({HALO_STRENGTH} → {HALO_FIX_STRENGTH})"),
-    Recipe("plastic_skin", "Plastic skin (over-smoothing)", "over_smoothing", "astronaut",
-           "realesr-animevideov3-x4", "faces look waxy, pores and fine wrinkles gone",
-           "the model prefers clean, smooth skin patterns and wipes fine texture",
-           f"mild grain reintroduction (σ {GRAIN_SIGMA})"),
-    Recipe("two_pass", "4× in one step vs 2× + 2×", "over_smoothing", "chelsea", "realesr-animevideov3-x4",
-           "one big jump invents (or wipes) more than two small ones",
-           "×4 asks the model to fill 15 of every 16 output pixels at once",
-           "upscale ×2, then ×2 again (the x2 variant of the same model)"),
-)}
-
-_BUILDERS: dict[str, Builder] = {
-    "text_warping": _text, "false_regularity": _brick, "noise_amplification": _noise, "jpeg_blocks": _jpeg,
-    "tile_seams": _seams, "haloing": _halo, "plastic_skin": _face, "two_pass": _two_pass,
-}
 
 
 def names() -> tuple[str, ...]:

@@ -1,0 +1,136 @@
+"""The validation set: split by source photo, labels by construction, and a floor on a fixed subset.
+
+The floor test builds a small fixed subset (``validation.QUICK_SOURCES``: two
+held-out photos, only the compact ``realesr-animevideov3-x4`` network) and
+asserts every detector's recall and false-positive rate on it at the shipped
+thresholds. The full held-out numbers come from ``benchmarks/bench_diagnose.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from upscalekit.diagnose import DETECTORS, validation
+from upscalekit.io import write_image
+
+QUICK_FAMILIES = ("bicubic", "text", "seams", "halo", "noise", "jpeg", "smooth", "stamp")
+
+
+@pytest.fixture(scope="module")
+def quick_rows() -> list[dict]:
+    cases = validation.build(sources=validation.QUICK_SOURCES, families=QUICK_FAMILIES)
+    return validation.score_cases(cases)
+
+
+def test_split_is_by_source_and_disjoint() -> None:
+    assert not set(validation.CALIBRATION_SOURCES) & set(validation.HELD_OUT_SOURCES)
+    assert set(validation.QUICK_SOURCES) <= set(validation.HELD_OUT_SOURCES)
+    cases = validation.build(sources=["coins", "clock"], families=["bicubic"])
+    assert {c.split for c in cases if c.source == "coins"} == {"calibration"}
+    assert {c.split for c in cases if c.source == "clock"} == {"held-out"}
+    with pytest.raises(ValueError, match="unknown validation source"):
+        validation.build(sources=["moon"], families=["bicubic"])
+    with pytest.raises(KeyError, match="bicubic"):
+        validation.build(sources=["coins"], families=["bicubc"])
+
+
+def test_build_is_reproducible() -> None:
+    a = validation.build(sources=["coins"], families=["jpeg"])
+    b = validation.build(sources=["coins"], families=["jpeg"])
+    assert [c.id for c in a] == [c.id for c in b]
+    assert all(np.array_equal(x.sr, y.sr) and np.array_equal(x.lr, y.lr) for x, y in zip(a, b, strict=True))
+
+
+def test_glyph_measure_on_the_rendered_text() -> None:
+    rng = np.random.default_rng(0)
+    hr = np.full((96, 192, 3), 0.5, np.float32)
+    out, items = validation._draw_text(hr, rng, n_items=1, sizes=(24,))
+    assert validation.glyph_iou(out, items[0]) == 1.0  # the rendered glyphs against themselves
+    blurred = validation.resize(validation.resize(out, scale=0.25), scale=4)
+    assert validation.glyph_iou(blurred, items[0]) < 1.0
+    assert validation.glyph_iou(hr, items[0]) < 0.1  # no text at all
+
+
+def test_labels_and_calibration_logic() -> None:
+    cases = validation.build(sources=["coins"], families=["bicubic", "jpeg"])
+    by = {c.id: c for c in cases}
+    assert by["coins/jpeg:nearest"].label("jpeg_blocks") is True
+    assert by["coins/jpeg:bicubic"].label("jpeg_blocks") is False
+    assert by["coins/jpeg:nearest"].label("haloing") is None  # not labelled for halos
+    rows = validation.score_cases(cases, detectors=["jpeg_blocks"])
+    t = validation.calibrate(rows)["jpeg_blocks"]
+    res = validation.evaluate(rows, {"jpeg_blocks": t})["jpeg_blocks"]
+    assert res["recall"] == 1.0 and res["fpr"] == 0.0
+
+
+def test_floor_on_the_quick_subset(quick_rows: list[dict]) -> None:
+    res = validation.evaluate(quick_rows)
+    print("\n" + validation.format_table(res, validation.confusion(quick_rows)))
+    for d, r in res.items():
+        if r["positives"]:
+            assert r["recall"] >= 0.8, (d, r["missed"])
+        if r["negatives"]:
+            assert r["fpr"] <= 0.1, (d, r["false_alarms"])
+    assert sum(r["positives"] for r in res.values()) >= 10
+    assert all(not math.isnan(r["fpr"]) for r in res.values())
+
+
+def test_heatmaps_follow_scores(quick_rows: list[dict]) -> None:
+    for r in quick_rows:
+        for f in r["findings"].values():
+            if not f.judged or f.score == 0:
+                assert not f.heatmap.any(), (r["case"].id, f.name)
+            if f.judged and not f.flagged and f.threshold:
+                assert f.heatmap.max() <= f.score / f.threshold + 1e-6
+
+
+def _files(tmp_path, case: validation.Case) -> tuple[str, str, str]:
+    paths = []
+    for tag, img in (("lr", case.lr), ("sr", case.sr), ("hr", case.hr)):
+        p = tmp_path / f"{tag}.png"
+        write_image(p, img, bit_depth=16)
+        paths.append(str(p))
+    return tuple(paths)  # type: ignore[return-value]
+
+
+def test_cli_diagnose_end_to_end(tmp_path, capsys, quick_rows: list[dict]) -> None:
+    from upscalekit.cli.main import main
+
+    cases = {r["case"].id: r["case"] for r in quick_rows}
+    seam = next(c for c in cases.values() if c.artifact == "tile_seams")
+    lr, sr, hr = _files(tmp_path, seam)
+    assert main(["diagnose", lr, sr, "--hr", hr, "-o", str(tmp_path / "seam")]) == 0
+    out = capsys.readouterr().out
+    assert "tile_seams" in out.splitlines()[-2]  # the "flagged:" line
+    data = json.loads((tmp_path / "seam" / "report.json").read_text())
+    assert "tile_seams" in data["flagged"]
+    page = (tmp_path / "seam" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= len(DETECTORS) and "threshold" in page
+    assert (tmp_path / "seam" / "tile_seams.png").exists()
+
+    text = next(c for c in cases.values() if c.family == "text" and c.artifact == "text_warping")
+    lr, sr, _ = _files(tmp_path, text)
+    assert main(["diagnose", lr, sr, "-o", str(tmp_path / "text")]) == 0
+    data = json.loads((tmp_path / "text" / "report.json").read_text())
+    assert "text_warping" in data["flagged"]
+
+
+def test_cli_diagnose_bad_files(tmp_path, capsys) -> None:
+    from upscalekit.cli.main import main
+
+    good = tmp_path / "lr.png"
+    write_image(good, np.zeros((16, 16, 3), np.float32))
+    assert main(["diagnose", str(tmp_path / "missing.png"), str(good), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.png" in err and "Traceback" not in err
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    assert main(["diagnose", str(good), str(bad), "-o", str(tmp_path / "o")]) == 2
+    odd = tmp_path / "odd.png"
+    write_image(odd, np.zeros((33, 33, 3), np.float32))
+    assert main(["diagnose", str(good), str(odd), "-o", str(tmp_path / "o")]) == 2
+    assert "integer factor" in capsys.readouterr().err

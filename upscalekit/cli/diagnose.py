@@ -1,0 +1,50 @@
+"""``upscalekit diagnose``: judge one upscaled output against its input (and ground truth, if any)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from upscalekit.cli._common import print_error
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from upscalekit.diagnose import diagnose
+    from upscalekit.diagnose.html_report import write_html
+    from upscalekit.io import read_image
+
+    try:
+        lr = read_image(args.lr)
+        sr = read_image(args.sr)
+        hr = read_image(args.hr) if args.hr else None
+        report = diagnose(lr, sr, reference=hr, detectors=args.detectors)
+    except (OSError, ValueError, KeyError) as err:  # missing/corrupt files, mismatched sizes, bad names
+        print_error(str(err).strip('"'))
+        return 2
+    out = Path(args.output)
+    try:
+        report.save(out)
+        page = write_html(report, out / "report.html", lr=lr, title=f"Diagnosis of {Path(args.sr).name}")
+    except OSError as err:
+        print_error(f"cannot write the report to {out}: {err}")
+        return 2
+    for f in report.findings:
+        mark = {"flagged": "FLAGGED   ", "ok": "ok        ", "not judged": "not judged"}[f.status]
+        print(f"{mark} {f.name:20s} {f.score:8.4g} (threshold {f.threshold:.4g})  {f.explanation}")
+    print(f"flagged: {', '.join(report.flagged) or 'none'}")
+    print(f"report: {page} (overlays and report.json in {out})")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``diagnose`` subcommand to the parser's subparsers."""
+    d = sub.add_parser("diagnose", help="find halos, seams, alphabet soup… in one upscaled output",
+                       description="Run the artifact detectors on one upscaled image; writes heatmap "
+                                   "overlays, report.json and a one-page report.html to the output folder.")
+    d.add_argument("lr", help="the low-resolution input the upscaler saw")
+    d.add_argument("sr", help="its upscaled output (the input's size times an integer)")
+    d.add_argument("--hr", default=None, help="optional ground truth at the output's size")
+    d.add_argument("-o", "--output", required=True, help="output folder for the report")
+    d.add_argument("--detectors", nargs="+", default=None, help="only these detectors (default: all)")
+    d.set_defaults(func=_cmd_diagnose)
