@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     print(validation.format_table(res_cal, validation.confusion(cal)).split("\n\n")[0])
     print("\nHELD-OUT split, shipped thresholds")
     print(validation.format_table(res, validation.confusion(held)))
-    print("\nheld-out at this run's calibrated thresholds: "
-          + ", ".join(f"{d} recall {r['recall']:.2f} FPR {r['fpr']:.3f}" for d, r in res_recal.items()))
+    print("\nheld-out at this run's calibrated thresholds")
+    print(validation.format_table(res_recal, validation.confusion(held)).split("\n\n")[0])
     if args.list:
         for d, r in res.items():
             print(f"\n{d}: missed {r['missed']}\n{' ' * len(d)}  false alarms {r['false_alarms']}")

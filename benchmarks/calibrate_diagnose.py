@@ -2,8 +2,8 @@
 
 Prints, per detector, the scores of the labelled calibration positives and
 negatives and the threshold :func:`upscalekit.diagnose.validation.calibrate`
-picks (no false positive among the calibration negatives, the best recall
-that leaves). The shipped constants in ``upscalekit/diagnose/detectors.py``
+picks (at most 2 % of the calibration negatives above it, then the lowest
+threshold that keeps the best recall). The shipped constants in ``upscalekit/diagnose/detectors.py``
 are these numbers; ``benchmarks/bench_diagnose.py`` then reports them on the
 held-out photos.
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from upscalekit.cli._common import print_error
+from upscalekit.cli._common import error_line, output_dir_arg, print_error
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
@@ -20,7 +20,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         hr = read_image(args.hr) if args.hr else None
         report = diagnose(lr, sr, reference=hr, detectors=args.detectors)
     except (OSError, ValueError, KeyError) as err:  # missing/corrupt files, mismatched sizes, bad names
-        print_error(str(err).strip('"'))
+        print_error(error_line(err))
         return 2
     out = Path(args.output)
     try:
@@ -45,6 +45,6 @@ def register(sub: Any) -> None:
     d.add_argument("lr", help="the low-resolution input the upscaler saw")
     d.add_argument("sr", help="its upscaled output (the input's size times an integer)")
     d.add_argument("--hr", default=None, help="optional ground truth at the output's size")
-    d.add_argument("-o", "--output", required=True, help="output folder for the report")
+    d.add_argument("-o", "--output", required=True, type=output_dir_arg, help="output folder for the report")
     d.add_argument("--detectors", nargs="+", default=None, help="only these detectors (default: all)")
     d.set_defaults(func=_cmd_diagnose)

@@ -85,6 +85,9 @@ class Detector:
     threshold: float
     units: str
     title: str
+    #: How far to trust a verdict, from the held-out validation (``benchmarks/bench_diagnose.py``);
+    #: appended to every explanation when the detector misses the kit's recall/false-positive target.
+    trust: str = ""
 
     def on_prepared(self, p: Prepared) -> Finding:
         """Run on already-prepared inputs; the heatmap is scaled to the score (see :class:`Finding`)."""
@@ -96,7 +99,8 @@ class Detector:
         else:
             gain = np.float32(min(1.0, max(0.0, f.score / self.threshold))) if self.threshold > 0 else 1
             heat = (f.heatmap * gain).astype(np.float32)
-        return replace(f, heatmap=heat, flagged=flagged, threshold=self.threshold)
+        expl = f"{f.explanation} [{self.trust}]" if self.trust and judged else f.explanation
+        return replace(f, heatmap=heat, flagged=flagged, threshold=self.threshold, explanation=expl)
 
     def __call__(self, lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | None = None) -> Finding:
         from upscalekit.diagnose._common import prepare
@@ -137,7 +141,7 @@ class _Registry(Mapping[str, Detector]):
 DETECTORS = _Registry()
 
 
-def detector(name: str, *, threshold: float, units: str, title: str) -> Callable[
+def detector(name: str, *, threshold: float, units: str, title: str, trust: str = "") -> Callable[
         [Callable[[Prepared], Finding]], Callable[[Prepared], Finding]]:
     """Register a function ``(Prepared) -> Finding`` as the detector ``name``.
 
@@ -147,6 +151,6 @@ def detector(name: str, *, threshold: float, units: str, title: str) -> Callable
     True
     """
     def deco(fn: Callable[[Prepared], Finding]) -> Callable[[Prepared], Finding]:
-        DETECTORS.add(Detector(name, fn, float(threshold), units, title))
+        DETECTORS.add(Detector(name, fn, float(threshold), units, title, trust))
         return fn
     return deco

@@ -749,28 +749,55 @@ def _fires(f: Any, threshold: float | None) -> bool:
     return f.flagged if threshold is None else f.score > threshold
 
 
-def calibrate(rows: Sequence[dict[str, Any]], *, max_fpr: float = 0.0) -> dict[str, float]:
+def calibrate(rows: Sequence[dict[str, Any]], *, max_fpr: float = 0.02) -> dict[str, float]:
     """Per detector, the threshold that best separates the labelled positives from the negatives.
 
-    Among thresholds whose false-positive rate is at most ``max_fpr`` (judged
-    negatives scoring above it), the lowest one that keeps the best recall;
-    placed halfway to the next score up (so a threshold is never a case's own
-    score). Use it on calibration rows only.
+    Candidate thresholds are the midpoints between consecutive judged scores.
+    Among those whose false-positive rate (negatives scoring above) is at most
+    ``max_fpr``, the ones with the best recall, then the lowest false-positive
+    rate, are kept; the threshold is the geometric middle of the gap between
+    scores around the middle one (the arithmetic middle when the gap starts at
+    zero), so it sits in the gap rather than against one case. A positive the
+    detector could not judge counts as missed whatever the threshold. Use it on
+    calibration rows only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class C:  # a labelled case and a finding, reduced to what calibrate reads
+    ...     def __init__(self, pos): self.pos = pos
+    ...     def label(self, d): return self.pos
+    >>> class F:
+    ...     def __init__(self, s): self.score, self.judged = s, True
+    >>> rows = [{"case": C(p), "findings": {"d": F(s)}} for p, s in [(True, 0.9), (True, 0.7), (False, 0.1),
+    ...                                                           (False, 0.3)]]
+    >>> round(calibrate(rows)["d"], 3)  # sqrt(0.3 · 0.7): the middle of the gap between 0.3 and 0.7
+    0.458
     """
     out: dict[str, float] = {}
     names = list(rows[0]["findings"]) if rows else []
     for d in names:
         judged = [r for r in rows if r["findings"][d].judged]
-        pos = [r["findings"][d].score for r in judged if r["case"].label(d) is True]
-        neg = [r["findings"][d].score for r in judged if r["case"].label(d) is False]
-        if not pos or not neg:
+        pos = np.array([r["findings"][d].score for r in judged if r["case"].label(d) is True])
+        neg = np.array([r["findings"][d].score for r in judged if r["case"].label(d) is False])
+        if not len(pos) or not len(neg):
             continue
-        neg_s = np.sort(neg)
-        k = int(np.floor(max_fpr * len(neg_s)))  # negatives allowed above the threshold
-        t_low = neg_s[len(neg_s) - 1 - k]  # the threshold must be ≥ this negative's score
-        above = sorted(s for s in list(pos) + list(neg) if s > t_low)
-        t = 0.5 * (t_low + above[0]) if above else t_low
-        out[d] = float(t)
+        u = np.unique(np.concatenate([pos, neg]))
+        cands = np.concatenate([(u[:-1] + u[1:]) / 2, [u[-1] + 1e-9]]) if len(u) > 1 else u
+        recall = (pos[None, :] > cands[:, None]).mean(axis=1)
+        fpr = (neg[None, :] > cands[:, None]).mean(axis=1)
+        ok = fpr <= max_fpr
+        if not ok.any():
+            ok = fpr == fpr.min()
+        best = ok & (recall == recall[ok].max())
+        best &= fpr == fpr[best].min()
+        chosen = cands[best]
+        mid = float(np.median(chosen))
+        below, above = u[u < mid], u[u > mid]
+        lo = float(below.max()) if len(below) else 0.0
+        hi = float(above.min()) if len(above) else 2 * mid
+        # scores are magnitudes (ratios, fractions): the gap's geometric middle, when it is above zero
+        out[d] = float(np.sqrt(lo * hi)) if lo > 0 else 0.5 * (lo + hi)
     return out
 
 
