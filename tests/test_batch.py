@@ -52,7 +52,7 @@ def test_nested_folder_mirrored_tree_sidecars_and_errors(tree: Path, tmp_path: P
     code = main(["upscale", str(tree), "-m", "bicubic", "-o", str(out), "--outscale", "2", "--no-progress"])
     cap = capsys.readouterr()
     assert code == 1  # one bad file
-    assert "broken.png" in cap.err and "skipped" in cap.err and "1 of 5 file(s) failed" in cap.err
+    assert "broken.png" in cap.err and "failed:" in cap.err and "1 of 5 file(s) failed" in cap.err
     names = sorted(_outputs(out))
     h = names[0].rsplit("_", 1)[1]
     assert names == [f"a-png__bicubic_x2_fp32_{h}", f"trip/deep/b16-png__bicubic_x2_fp32_{h}",

@@ -29,7 +29,7 @@ def test_upscale_folder_skips_bad_file_and_fails_overall(photo_dir: Path, tmp_pa
     code = main(["upscale", str(photo_dir), "-m", "bicubic", "-o", str(out), "--outscale", "2"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "broken.png" in err and "skipped" in err
+    assert "broken.png" in err and "failed" in err
     (a,) = out.glob("a-png__bicubic_x2_*.png")  # names encode the settings (see tests/test_batch.py)
     assert read_image(a).shape == (64, 64, 3)
     (b16,) = out.glob("b16-png__bicubic_x2_*.png")
@@ -124,3 +124,34 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(photo_dir: Path, tmp_pa
     written = [p.name for p in out.rglob("*") if p.is_file()]
     assert len([n for n in written if n.endswith(".png")]) == 1  # the first file, whole
     assert not [n for n in written if n.startswith(".tmp-")]  # nothing half-written
+
+
+def test_compare_walks_folders_like_upscale_and_keeps_same_stem_inputs_apart(
+        photo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # photo.png and photo.jpg (one in a subfolder too) each get their own grid; nothing is overwritten
+    img = read_image(photo_dir / "a.png")
+    (photo_dir / "broken.png").unlink()
+    write_image(photo_dir / "a.jpg", img)
+    (photo_dir / "trip").mkdir()
+    write_image(photo_dir / "trip" / "a.png", img)
+    out = tmp_path / "grids"
+    assert main(["compare", str(photo_dir), "-m", "bicubic", "-o", str(out)]) == 0
+    made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    assert made == ["a-jpg_compare.png", "a-png_compare.png", "b16-png_compare.png", "trip/a-png_compare.png"]
+    # one .png for several inputs is refused up front, with what to do
+    capsys.readouterr()
+    assert main(["compare", str(photo_dir), "-m", "bicubic", "-o", str(tmp_path / "one.png")]) == 2
+    err = capsys.readouterr().err
+    assert "names one PNG but there are 4 inputs" in err and not (tmp_path / "one.png").exists()
+
+
+def test_an_unavailable_device_is_refused_for_every_model_kind() -> None:
+    import torch
+
+    from upscalekit.models import load_model
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    for name in ("bicubic", "compact-x4-l1"):
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            load_model(name, device="cuda")

@@ -91,7 +91,7 @@ def test_user_file_loads_and_matches_spandrel(arch: str, tmp_path: Path, photo: 
     for ext in (".pth", ".safetensors", ".ckpt"):
         path = tmp_path / f"my-{arch.lower()}{ext}"
         _save(sd, path)
-        up = load_model(path, device="cpu")
+        up = load_model(path, device="cpu", precision="fp32")  # matched to spandrel's fp32 forward
         assert up.provenance.source == "path" and up.name == path.stem
         assert up.descriptor.architecture.id == arch
         ref_desc = spandrel.ModelLoader().load_from_file(str(path))
@@ -104,7 +104,9 @@ def test_user_file_loads_and_matches_spandrel(arch: str, tmp_path: Path, photo: 
         out = up.upscale(photo)
         assert out.shape == (16 * up.scale, 16 * up.scale, 3) and out.dtype == np.float32
     print(f"{arch} ×{up.scale} user file (.pth/.safetensors/.ckpt): max |kit − spandrel| = {worst:.1e}")
-    assert worst == 0.0  # the same network on the same weights: bit for bit
+    # the same network on the same weights; the kit runs channels-last on the CPU, which changes only
+    # the summation order (measured 3e-8 to 1.5e-7, SPAN's seeded weights 1.1e-5): the conversions' bar
+    assert worst <= 1e-4
 
 
 def test_supported_architectures_come_from_spandrel() -> None:

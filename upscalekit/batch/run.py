@@ -96,25 +96,9 @@ def _stamp(spec: str) -> tuple[int, int] | None:
 
 
 def _load(spec: str, device: str | None, precision: str) -> Any:
-    # The kit's own trained checkpoints (by name, or a NAME.safetensors with its upscalekit.train sidecar)
-    # load as upscalekit.train rebuilt them; read as a generic file they would get the wrong architecture.
-    from upscalekit.models import list_models, load_model
+    from upscalekit.models import load_model
 
-    if spec not in list_models():
-        path = Path(spec)
-        if path.suffix == ".safetensors" or not path.suffix:
-            from upscalekit.train.checkpoint import _FORMAT, CHECKPOINT_DIR, checkpoint_names, load_checkpoint
-
-            if spec in checkpoint_names():
-                path = CHECKPOINT_DIR / f"{spec}.safetensors"
-            side = path.with_suffix(".json")
-            if path.is_file() and side.is_file():
-                try:
-                    fmt = json.loads(side.read_text(encoding="utf-8")).get("format")
-                except (OSError, ValueError, AttributeError):
-                    fmt = None
-                if fmt == _FORMAT:
-                    return load_checkpoint(path)
+    # load_model also routes the kit's own trained checkpoints (by name or path) to their architecture
     return load_model(spec, device=device, precision=precision, progress=False)
 
 
@@ -312,7 +296,8 @@ def run_job(job: Job, settings: Settings, *, force: bool = False, progress: bool
         _atomic_write_bytes(Path(job.sidecar), (json.dumps(meta, indent=2) + "\n").encode())
         return JobResult(job, "done", seconds=seconds, worker=worker)
     except Exception as err:  # noqa: BLE001 - a bad file is reported, the batch goes on
-        return JobResult(job, "failed", error=f"{type(err).__name__}: {err}",
+        # the kit's errors already name the file and say what to do: show the message, not the class
+        return JobResult(job, "failed", error=str(err).strip('"') or type(err).__name__,
                          seconds=time.perf_counter() - t0, worker=worker)
 
 

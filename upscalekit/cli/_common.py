@@ -1,4 +1,4 @@
-"""What every subcommand shares: input expansion, argument types, error output."""
+"""What every subcommand shares: argument types and error output (inputs: :mod:`upscalekit.batch.plan`)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,7 @@ import argparse
 import math
 import re
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
-
-
-def expand(inputs: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for s in inputs:
-        p = Path(s)
-        if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXT)
-        else:
-            files.append(p)  # missing files are reported when read
-    return files
 
 
 def tile_arg(text: str) -> int | str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from upscalekit.cli._common import crop_arg, device_arg, expand, positive_int, print_error
+from upscalekit.cli._common import crop_arg, device_arg, error_line, positive_int, print_error
 from upscalekit.pixels import Box, as_rgb
 
 __all__ = ["Panel", "compare_grid"]
@@ -130,14 +130,30 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     except (KeyError, FileNotFoundError, ValueError) as err:
         print_error(str(err).strip('"'))
         return 2
-    files = expand(args.inputs)
+    from upscalekit.batch.plan import find_inputs
+
     out = Path(args.output)
-    single = len(files) == 1 and out.suffix.lower() == ".png"
+    single = out.suffix.lower() == ".png"
+    # the same walk as `upscale` and `evaluate`: folders recursively, globs, manifests
+    sources = find_inputs(args.inputs, exclude=None if single else out)
+    if not sources:
+        print_error("no input images found")
+        return 2
+    if single and len(sources) > 1:
+        print_error(f"-o {args.output} names one PNG but there are {len(sources)} inputs; "
+                    "give a folder for -o (one grid per input is written there)")
+        return 2
+    if not single and out.exists() and not out.is_dir():
+        print_error(f"-o {args.output} is an existing file; give a folder, or a .png for one input")
+        return 2
     crop = None if args.crop is None else Box(args.crop[0], args.crop[1], args.crop[0] + args.crop[2],
                                               args.crop[1] + args.crop[2])  # (y, x, size) from crop_arg
     failed, report = 0, {}
-    for f in files:
-        dest = out if single else out / f"{f.stem}_compare.png"
+    for src in sources:
+        f, rel = src.path, src.relative
+        # the source extension stays in the name, so photo.png and photo.jpg get a grid each
+        ext = rel.suffix[1:].lower() or "noext"
+        dest = out if single else out / rel.parent / f"{rel.stem}-{ext}_compare.png"
         try:
             report[str(f)] = _compare_one(f, models, hr=args.hr, scale=args.scale, dest=dest,
                                           crop=crop)
@@ -146,19 +162,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"  {name:28s} " + "  ".join(f"{k}={v}" for k, v in entry.items()))
         except Exception as err:  # noqa: BLE001 - report and go on with the next file
             failed += 1
-            print_error(f"{f}: skipped ({type(err).__name__}: {err})")
+            print_error(f"{f}: failed: {error_line(err)}")
     if failed:
-        print_error(f"{failed} of {len(files)} file(s) failed")
-    return 1 if failed or not files else 0
+        print_error(f"{failed} of {len(sources)} file(s) failed")
+    return 1 if failed else 0
 
 
 def register(sub: Any) -> None:
     """Add the ``compare`` subcommand to the parser's subparsers."""
     c = sub.add_parser("compare", help="side-by-side grid of several upscalers with zoom crops")
-    c.add_argument("inputs", nargs="+", help="image files or folders")
+    c.add_argument("inputs", nargs="+",
+                   help="image files, folders (searched recursively), globs or manifests")
     c.add_argument("-m", "--models", default="bicubic,realesrgan-x4plus",
-                   help="comma-separated model names or weight-file paths")
-    c.add_argument("-o", "--output", required=True, help="a .png file (one input) or a folder")
+                   help="comma-separated model names or weight-file paths "
+                        "(default: bicubic,realesrgan-x4plus)")
+    c.add_argument("-o", "--output", required=True,
+                   help="a .png file (one input) or a folder (one NAME-EXT_compare.png per input, mirrored)")
     c.add_argument("--hr", action="store_true",
                    help="inputs are ground truth: downscale them first and report PSNR against them")
     c.add_argument("--scale", type=positive_int, default=4, help="upscaling factor (default 4)")

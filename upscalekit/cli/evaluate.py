@@ -35,7 +35,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(str(v) for k, v in ev.files.items() if k != 'sheets')} and "
           f"{len(ev.files.get('sheets', []))} contact sheet(s)")
     for image, err in ev.errors.items():
-        print_error(f"{image}: skipped ({err})")
+        print_error(f"{image}: failed: {err}")
     if ev.errors:
         print_error(f"{len(ev.errors)} image(s) failed")
     return 1 if ev.errors else 0

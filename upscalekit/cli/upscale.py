@@ -29,7 +29,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         if r.status == "done":
             print(f"{r.job.input} → {r.job.output} ({r.seconds:.1f} s)")
         elif r.status == "failed":
-            print_error(f"{r.job.input}: skipped ({r.error})")
+            print_error(f"{r.job.input}: failed: {r.error}")
 
     try:
         report = upscale_batch(
@@ -72,7 +72,9 @@ def register(sub: Any) -> None:
     u.add_argument("--strength", type=finite_float, default=1.0,
                    help="0 = bicubic, 1 = model, >1 exaggerates")
     u.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"),
-                   help="network precision (default: fp16/bf16 on CUDA where supported, fp32 on the CPU)")
+                   help="network precision (auto: fp16/bf16 on CUDA where supported; on a CPU, bf16 "
+                        "where it is "
+                        "native (AVX512_BF16/AMX), else fp32)")
     u.add_argument("--device", type=device_arg, default=None,
                    help="cpu, cuda, cuda:1… (default: CUDA if available)")
     u.add_argument("--force", action="store_true", help="redo outputs whose sidecar already matches")

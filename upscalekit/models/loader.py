@@ -499,6 +499,8 @@ def load_model(
     """
 
     text = _check_model_arg(name_or_path)
+    if device is not None:
+        _pick_device(device)  # an unavailable device is refused for every kind, not run elsewhere silently
     path = Path(text).expanduser()
     info = None
     if _looks_like_path(text, path):

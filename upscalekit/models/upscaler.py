@@ -28,6 +28,7 @@ Speed (see :func:`pick_precision`, :meth:`NetworkUpscaler.cost`, :meth:`NetworkU
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import math
 import numbers
@@ -93,6 +94,25 @@ def cpu_bf16_native() -> str | None:
     return None
 
 
+#: spandrel architectures whose forward assigns their own weights (SPAN re-merges its 3×3 kernels from
+#: the training branches on each eval pass): no meta-device counting, no CPU autocast.
+_WRITES_WEIGHTS_IN_FORWARD = frozenset({"SPAN"})
+
+
+def _cpu_bf16_unfit(descriptor: Any) -> str | None:
+    """Why CPU bf16 autocast does not suit this network, or ``None`` when it does (measured, see below)."""
+    arch = getattr(getattr(descriptor, "architecture", None), "id", "")
+    if arch in _WRITES_WEIGHTS_IN_FORWARD:
+        # SPAN re-merges its 3×3 kernels on every eval forward and assigns them with `.data =`, which
+        # fails when autocast hands it bf16 tensors (RuntimeError in spandrel's span.py).
+        return "SPAN rebuilds its kernels in each forward, which autocast breaks"
+    if arch == "RealCUGAN" and getattr(getattr(descriptor, "model", None), "is_pro", False):
+        # Measured: Real-CUGAN pro ×2/×3 in bf16 are 44.3 dB from fp32 on a 32² astronaut crop, below the
+        # 45 dB every other offline network keeps (tests/test_upscaler.py); the non-pro ones keep 56 dB.
+        return "Real-CUGAN pro loses more than 45 dB PSNR against fp32 in bf16"
+    return None
+
+
 def pick_precision(precision: str, device: str, descriptor: Any) -> str:
     """Resolve a ``precision`` request for a network on ``device``.
 
@@ -111,12 +131,16 @@ def pick_precision(precision: str, device: str, descriptor: Any) -> str:
     if precision not in PRECISIONS:
         raise unknown_name("precision", precision, PRECISIONS)
     on_cuda = device.startswith("cuda")
+    cpu_unfit = None if on_cuda else _cpu_bf16_unfit(descriptor)
     if precision == "auto":
         if on_cuda and descriptor.supports_half:
             return "fp16"
-        if descriptor.supports_bfloat16 and (on_cuda or cpu_bf16_native()):
+        if descriptor.supports_bfloat16 and (on_cuda or (cpu_bf16_native() and cpu_unfit is None)):
             return "bf16"
         return "fp32"
+    if precision == "bf16" and cpu_unfit is not None:
+        raise ValueError(f"precision='bf16' on the CPU does not suit this network: {cpu_unfit}; "
+                         "use precision='fp32' or 'auto'")
     if precision == "fp16" and not on_cuda:
         raise ValueError(
             "precision='fp16' needs a CUDA device (fp16 on the CPU is slow or unsupported and can return "
@@ -591,7 +615,6 @@ class NetworkUpscaler(Upscaler):
     def _count(self, side: int) -> tuple[float, float]:
         """(FLOPs, peak activation bytes) of one square ``side`` input, counted on the meta device."""
         import torch
-        from torch.func import functional_call
 
         model = self._descriptor.model
         act = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[self.precision]
@@ -601,14 +624,23 @@ class NetworkUpscaler(Upscaler):
                tuple((k, tuple(v.shape)) for k, v in tensors.items()))
         if key in _COUNTS:
             return _COUNTS[key]
-        # meta tensors carry shapes only: no memory and no arithmetic, and the weights are not copied
-        meta = {k: torch.empty(v.shape, device="meta", dtype=act if v.is_floating_point() else v.dtype)
-                for k, v in tensors.items()}
+        # meta tensors carry shapes only: no memory and no arithmetic, and the weights are not copied.
+        # The pass runs on a copy whose parameters and buffers ARE meta tensors (deepcopy's memo maps
+        # each real one to its stand-in), so what a network stores into itself during forward (SPAN
+        # re-merges its kernels with `.data =`, SwinIR caches attention masks) stays in the copy.
+        memo: dict[int, Any] = {}
+        for v in model.parameters():
+            memo[id(v)] = torch.nn.Parameter(
+                torch.empty(v.shape, device="meta", dtype=act if v.is_floating_point() else v.dtype),
+                requires_grad=False)
+        for v in model.buffers():
+            memo[id(v)] = torch.empty(v.shape, device="meta", dtype=act if v.is_floating_point() else v.dtype)
+        ghost = copy.deepcopy(model, memo)
         x = torch.empty(1, 3, side, side, device="meta", dtype=act)
         count = _Counter()
         count.live = count.peak = x.numel() * x.element_size()
-        with torch.inference_mode(), count:
-            y = functional_call(model, meta, (x,))
+        with torch.no_grad(), count:  # not inference_mode: SPAN assigns what it computes to .data
+            y = ghost(x)
             del y
         _COUNTS[key] = (float(count.flops), float(count.peak))
         return _COUNTS[key]
