@@ -28,7 +28,7 @@ replaced by L2 pooling, with the learned α/β weights shipped in the ``dists-py
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -273,6 +273,24 @@ def _pair_batch(
     return single, ref, imgs
 
 
+def _feature_pairs(model: Any, ref: np.ndarray, imgs: np.ndarray, dev: str) -> Iterator[tuple[list, list]]:
+    """The reference's features once, then each chunk of candidates' (LPIPS and DISTS alike).
+
+    Yields ``(reference features expanded to the chunk, chunk features)`` under inference mode, so a
+    long list of candidates never holds more than ``_CHUNK`` feature stacks at once.
+    """
+    import torch
+
+    from upscalekit.io import to_tensor
+
+    with torch.inference_mode():
+        f0 = model.feats(to_tensor(ref, device=dev))
+        for start in range(0, len(imgs), _CHUNK):
+            chunk = imgs[start:start + _CHUNK]
+            f1 = model.feats(to_tensor(chunk, device=dev))
+            yield [f.expand(len(chunk), -1, -1, -1) for f in f0], f1
+
+
 def lpips(
     reference: np.ndarray,
     candidate: np.ndarray | Sequence[np.ndarray],
@@ -322,27 +340,20 @@ def lpips(
     >>> round(lpips(ref, p0), 3)  # doctest: +SKIP
     0.722
     """
-    import torch
 
     _check_net(net, version)
     single, ref, imgs = _pair_batch(reference, candidate, "LPIPS")
-    from upscalekit.io import to_tensor
 
     dev = device or _default_device()
     model = _model(net, version, str(dev))
     out_hw = ref.shape[:2] if spatial else None
     scores: list[float] = []
     maps: list[np.ndarray] = []
-    with torch.inference_mode():
-        f0 = model.feats(to_tensor(ref, device=dev))
-        for start in range(0, len(imgs), _CHUNK):
-            chunk = imgs[start:start + _CHUNK]
-            f1 = model.feats(to_tensor(chunk, device=dev))
-            f0b = [f.expand(len(chunk), -1, -1, -1) for f in f0]
-            scores += [float(s) for s in model.distance(f0b, f1, None).cpu()]
-            if spatial:
-                # A distance map, not an image: plain copy to NumPy (io.from_tensor would clip to [0, 1]).
-                maps += list(model.distance(f0b, f1, out_hw).cpu().numpy().astype(np.float64))
+    for f0b, f1 in _feature_pairs(model, ref, imgs, str(dev)):
+        scores += [float(s) for s in model.distance(f0b, f1, None).cpu()]
+        if spatial:
+            # A distance map, not an image: plain copy to NumPy (io.from_tensor would clip to [0, 1]).
+            maps += list(model.distance(f0b, f1, out_hw).cpu().numpy().astype(np.float64))
     results: list[Any] = list(zip(scores, maps, strict=True)) if spatial else scores
     return results[0] if single else results
 
@@ -454,19 +465,12 @@ def dists(
     >>> dists(img, img) < 1e-6  # doctest: +SKIP
     True
     """
-    import torch
 
-    from upscalekit.io import to_tensor
 
     single, ref, imgs = _pair_batch(reference, candidate, "DISTS")
     dev = str(device or _default_device())
     model = _dists_model(dev)
     scores: list[float] = []
-    with torch.inference_mode():
-        f0 = model.feats(to_tensor(ref, device=dev))
-        for start in range(0, len(imgs), _CHUNK):
-            chunk = imgs[start:start + _CHUNK]
-            f1 = model.feats(to_tensor(chunk, device=dev))
-            f0b = [f.expand(len(chunk), -1, -1, -1) for f in f0]
-            scores += [float(s) for s in model.distance(f0b, f1).cpu()]
+    for f0b, f1 in _feature_pairs(model, ref, imgs, dev):
+        scores += [float(s) for s in model.distance(f0b, f1).cpu()]
     return scores[0] if single else scores
