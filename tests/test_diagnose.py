@@ -265,6 +265,47 @@ def test_diagnose_report_table_plot_and_save(tmp_path) -> None:
     assert report["tile_seams"].flagged
 
 
+def test_verdicts_do_not_depend_on_the_reference() -> None:
+    # an unsharp-masked bicubic of the cat photo: measured against the ground truth instead of the
+    # input, the old code cleared its halos (the photo's own edges span the overshoot) and flagged
+    # over-smoothing (bicubic lacks the finer detail only the ground truth holds) - verdicts flipped with
+    # --hr on thresholds that were never calibrated for that measure
+    hr = _photo("chelsea", slice(0, 256), slice(0, 256))
+    lr = resize(hr, scale=1 / 4)
+    sr = _usm(resize(lr, scale=4), 1.5, 3.0)
+    plain, with_ref = diagnose(lr, sr), diagnose(lr, sr, reference=hr)
+    print(f"\nwithout reference {plain.flagged}, with {with_ref.flagged}; "
+          + "; ".join(f"{f.name} {f.details['vs_reference']}" for f in with_ref.findings
+                      if "vs_reference" in f.details))
+    assert "haloing" in plain.flagged and "over_smoothing" not in plain.flagged
+    assert with_ref.flagged == plain.flagged
+    for a, b in zip(plain.findings, with_ref.findings, strict=True):
+        if a.name == "text_warping":  # being reworked separately; it still reads the reference
+            continue
+        assert (a.score, a.flagged, a.threshold, a.judged) == (b.score, b.flagged, b.threshold, b.judged)
+    for name in ("haloing", "over_smoothing", "noise_amplification"):
+        f = with_ref[name]
+        ref = f.details["vs_reference"]
+        assert ref["calibrated"] is False and ref["units"]
+        assert "against the ground truth" in f.explanation or "ground truth says" in f.explanation
+        assert "not used for the verdict" in f.explanation
+        assert "vs_reference" not in plain[name].details and "ground truth" not in plain[name].explanation
+    # the ground-truth readings are the old reference-based measures, which would have flipped the verdict
+    assert with_ref["haloing"].details["vs_reference"]["mean_overshoot"] < with_ref["haloing"].threshold
+    smooth = with_ref["over_smoothing"]
+    assert smooth.details["vs_reference"]["texture_lost"] > smooth.threshold
+    # every judged explanation says what it was measured against
+    for f in with_ref.findings:
+        if f.judged:
+            assert "input" in f.explanation, f.explanation
+    basis = "measured against the bicubic interpolation of the input"
+    assert basis in str(with_ref) and basis in with_ref._repr_html_()
+    assert "only adds readings for information" in str(with_ref)
+    from upscalekit.diagnose.html_report import to_html
+
+    assert basis in to_html(with_ref)
+
+
 def test_diagnose_subset_reference_and_errors() -> None:
     hr, lr, bic = _case("camera", *PHOTOS["camera"])
     r = diagnose(lr, bic, reference=hr, detectors=["haloing", "over_smoothing"])

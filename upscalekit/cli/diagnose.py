@@ -12,6 +12,7 @@ from upscalekit.cli._common import error_line, output_dir_arg, print_error
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     from upscalekit.diagnose import diagnose
     from upscalekit.diagnose.html_report import write_html
+    from upscalekit.diagnose.report import basis_line
     from upscalekit.io import read_image
 
     try:
@@ -29,6 +30,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     except OSError as err:
         print_error(f"cannot write the report to {out}: {err}")
         return 2
+    print(basis_line(report.has_reference))
     for f in report.findings:
         mark = {"flagged": "FLAGGED   ", "ok": "ok        ", "not judged": "not judged"}[f.status]
         print(f"{mark} {f.name:20s} {f.score:8.4g} (threshold {f.threshold:.4g})  {f.explanation}")
@@ -44,7 +46,9 @@ def register(sub: Any) -> None:
                                    "overlays, report.json and a one-page report.html to the output folder.")
     d.add_argument("lr", help="the low-resolution input the upscaler saw")
     d.add_argument("sr", help="its upscaled output (the input's size times an integer)")
-    d.add_argument("--hr", default=None, help="optional ground truth at the output's size")
+    d.add_argument("--hr", default=None,
+                   help="optional ground truth at the output's size: adds readings against it for "
+                        "information; verdicts are always measured against the input (as calibrated)")
     d.add_argument("-o", "--output", required=True, type=output_dir_arg, help="output folder for the report")
     d.add_argument("--detectors", nargs="+", default=None, help="only these detectors (default: all)")
     d.set_defaults(func=_cmd_diagnose)

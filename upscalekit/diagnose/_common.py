@@ -4,7 +4,9 @@ Detectors compare the super-resolved image (SR) with what the low-resolution
 input (LR) already held. "What the input held" is the LR brought to the SR's
 size by plain bicubic interpolation (the *base*): it invents nothing, so any
 halo, texture, period or seam the SR has and the base lacks was made by the
-upscaler. When a ground-truth reference is given, detectors that can use it do.
+upscaler. The thresholds were calibrated on that input-based measure, so it is
+always the verdict; a ground-truth reference, when given, only adds readings
+against it to the findings' details.
 All analysis runs on luma (ITU-R BT.601 weights), the channel where people see
 structure.
 """

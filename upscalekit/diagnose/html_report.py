@@ -45,11 +45,11 @@ def to_html(report: Report, *, lr: np.ndarray | None = None, title: str = "Artif
     >>> page.startswith("<!DOCTYPE html>") and "data:image/png;base64," in page
     True
     """
+    from upscalekit.diagnose.report import basis_line
     from upscalekit.display import overlay_heatmap
 
     flagged = ", ".join(report.flagged) or "none"
     not_judged = ", ".join(f.name for f in report.findings if not f.judged) or "none"
-    ref = "with a ground-truth reference" if report.has_reference else "input only (no reference)"
     head = [
         "<!DOCTYPE html>", "<html><head><meta charset='utf-8'>", f"<title>{html.escape(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:1em auto}"
@@ -57,7 +57,8 @@ def to_html(report: Report, *, lr: np.ndarray | None = None, title: str = "Artif
         ".f img{width:320px;image-rendering:pixelated}td{padding:0 .5em;vertical-align:top}"
         "code{font-size:85%}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>{report.sr.shape[1]}×{report.sr.shape[0]} output, ×{report.scale}, {ref}.</p>",
+        f"<p>{report.sr.shape[1]}×{report.sr.shape[0]} output, ×{report.scale}; "
+        f"{html.escape(basis_line(report.has_reference))}.</p>",
         f"<p><b>Flagged:</b> {html.escape(flagged)}<br><b>Not judged</b> (the detector had nothing to "
         f"measure; not the same as no problem): {html.escape(not_judged)}</p>",
     ]

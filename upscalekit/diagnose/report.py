@@ -24,6 +24,19 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DETECTORS", "Report", "diagnose"]
 
 
+def basis_line(has_reference: bool) -> str:
+    """What the verdicts were measured against, in words (for every presentation of a report).
+
+    Examples
+    --------
+    >>> basis_line(False)
+    'verdicts measured against the bicubic interpolation of the input (no ground truth given)'
+    """
+    if not has_reference:
+        return "verdicts measured against the bicubic interpolation of the input (no ground truth given)"
+    return ("verdicts measured against the bicubic interpolation of the input, as calibrated; the ground "
+            "truth only adds readings for information (details['vs_reference']), never the verdict")
+
 
 @dataclass(frozen=True, eq=False)
 class Report:
@@ -41,7 +54,8 @@ class Report:
     scale : int
         SR side / LR side.
     has_reference : bool
-        Whether a ground-truth reference was used.
+        Whether a ground-truth reference was given. Verdicts never depend on it: they are
+        measured against the input; a reference adds readings to some findings' details.
     """
 
     findings: tuple[Finding, ...]
@@ -90,17 +104,17 @@ class Report:
             f"{html.escape(f.explanation)}</td></tr>"
             for f in self.findings
         )
-        ref = "with reference" if self.has_reference else "input only"
         return (
-            f"<p><b>Artifact diagnosis</b> — {self.sr.shape[1]}×{self.sr.shape[0]} SR, ×{self.scale}, {ref}; "
-            f"flagged: {html.escape(', '.join(self.flagged) or 'none')}</p>"
+            f"<p><b>Artifact diagnosis</b> — {self.sr.shape[1]}×{self.sr.shape[0]} SR, ×{self.scale}; "
+            f"flagged: {html.escape(', '.join(self.flagged) or 'none')}<br>"
+            f"<small>{html.escape(basis_line(self.has_reference))}</small></p>"
             "<table><thead><tr><th>detector</th><th>score</th><th>status</th><th>explanation</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
 
     def __str__(self) -> str:
-        lines = [f"{f.name:20s} {f.score:9.4g} {f.status:10s} {f.explanation}"
-                 for f in self.findings]
+        lines = [basis_line(self.has_reference)]
+        lines += [f"{f.name:20s} {f.score:9.4g} {f.status:10s} {f.explanation}" for f in self.findings]
         return "\n".join(lines)
 
     def plot(self, *, opacity: float = 0.6, names: Iterable[str] | None = None, cols: int = 4,
@@ -172,7 +186,9 @@ def diagnose(
     sr
         The upscaler's output; its size must be the LR's times one integer factor.
     reference
-        Optional ground-truth high-resolution image at the SR's size.
+        Optional ground-truth high-resolution image at the SR's size. It never changes a
+        verdict (the thresholds are calibrated against the input); detectors that can read the SR
+        against it add that reading to ``details["vs_reference"]`` and their explanation.
     detectors
         Names from :data:`DETECTORS` (default: all of them).
 
