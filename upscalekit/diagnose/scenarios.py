@@ -80,7 +80,9 @@ class Scenario:
     lr, sr : numpy.ndarray
         The input the pipeline saw and its output.
     reference : numpy.ndarray or None
-        Ground truth at the SR's size when the recipe judges against it.
+        Ground truth at the SR's size when the recipe has one. It never decides the verdict (that is
+        always measured against the input, as calibrated); the finding's ``details["vs_reference"]``
+        holds the detector's reading against it, for information.
     detector : str
         The detector that judges this artifact.
     explanation : str
@@ -331,7 +333,8 @@ def _halo(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, None, str]:
 def _face(up: Upscaler, fix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     lr, hr = _sample("astronaut", *FACE_CROP)
     sr = _run(up, lr, tile=None)
-    expl = f"{up.name} on the {lr.shape[1]}×{lr.shape[0]} astronaut face, judged against the ground truth"
+    expl = (f"{up.name} on the {lr.shape[1]}×{lr.shape[0]} astronaut face (judged against the input; the "
+            "ground-truth reading is in details['vs_reference'])")
     if fix:
         sr = _fx.add_grain(sr, GRAIN_SIGMA, seed=0)
         expl += f"; mild grain added (σ {GRAIN_SIGMA})"
