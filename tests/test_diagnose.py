@@ -26,8 +26,9 @@ from upscalekit.diagnose import (
     text_warping,
     tile_seams,
 )
-from upscalekit.diagnose._common import haar_sigma
+from upscalekit.diagnose._common import PAIR_MIN_CORRELATION, check_pair, haar_sigma
 from upscalekit.io import jpeg_roundtrip
+from upscalekit.pixels import luma
 from upscalekit.resize import resize
 
 
@@ -138,7 +139,11 @@ def test_false_regularity_periodic_tiling_vs_real_texture(name: str) -> None:
     period = 24
     patch = bic[100:100 + period, 60:60 + period]
     stamped = np.tile(patch, (256 // period + 1, 256 // period + 1, 1))[:256, :256]
-    pos = false_regularity(lr, stamped)
+    # one patch stamped over the whole picture is no longer an upscale of this input: the pair check
+    # refuses it, so this deliberate experiment on the detector alone skips the check
+    with pytest.raises(ValueError, match="does not look like an upscale"):
+        false_regularity(lr, stamped)
+    pos = DETECTORS["false_regularity"](lr, stamped, check_pair=False)
     neg, truth = false_regularity(lr, bic), false_regularity(lr, hr)
     print(f"\n{name} false regularity: stamped {pos.score:.3f} (lag {pos.details['worst_lag']}), bicubic "
           f"{neg.score:.4f}, ground truth {truth.score:.4f}")
@@ -304,6 +309,50 @@ def test_verdicts_do_not_depend_on_the_reference() -> None:
     from upscalekit.diagnose.html_report import to_html
 
     assert basis in to_html(with_ref)
+
+
+# --- the pair check: does the SR belong to this LR? -------------------------------------------------------
+def test_pair_check_accepts_what_upscalers_do() -> None:
+    hr, lr, bic = _case("astronaut", *PHOTOS["astronaut"])
+    legit = {
+        "bicubic": bic, "ground truth": hr, "unsharp": _usm(bic, 2.0, 3.0),
+        "blurred": ndimage.gaussian_filter(bic, (3, 3, 0)),
+        "noisy": np.clip(bic + np.random.default_rng(0).normal(0, 0.08, bic.shape), 0, 1),
+        "gain and offset": np.clip(0.8 * bic + 0.05, 0, 1), "warmer": np.clip(bic * [1.1, 1.0, 0.85], 0, 1),
+        "linear light": bic ** 2.2, "brighter": np.clip(bic + 0.2, 0, 1),
+    }
+    for name, sr in legit.items():
+        c = check_pair(luma(lr), luma(sr.astype(np.float32)))
+        print(f"{name}: r {c.correlation:.3f}, PSNR {c.psnr:.1f} dB, shift gain {c.shift_gain:.3f}")
+        assert c.ok, (name, c.reason)
+    assert diagnose(jpeg_roundtrip(lr, 20), bic, detectors=["jpeg_blocks"]).findings  # a JPEG input
+
+
+def test_pair_check_refuses_another_image_a_shifted_crop_and_another_scale() -> None:
+    hr, lr, bic = _case("astronaut", *PHOTOS["astronaut"])
+    _, lr_cam, bic_cam = _case("camera", *PHOTOS["camera"])
+    # the camera's SR given the astronaut's LR (two files swapped): the correlation is in the message
+    c = check_pair(luma(lr), luma(bic_cam))
+    assert not c.ok and c.correlation < PAIR_MIN_CORRELATION
+    with pytest.raises(ValueError, match=rf"r = {c.correlation:.2f}.*same crop.*check_pair=False"):
+        diagnose(lr, bic_cam)
+    # an SR made from the input cropped 2 LR px lower in the photo
+    rows, cols = PHOTOS["astronaut"]
+    lr_low = resize(_photo("astronaut", slice(rows.start + 8, rows.stop + 8), cols), scale=1 / 4)
+    c = check_pair(luma(lr_low), luma(bic))
+    print(f"\nother photo r {check_pair(luma(lr), luma(bic_cam)).correlation:.3f}; crop 2 px lower: "
+          f"shift {c.shift}, gain {c.shift_gain:.3f}")
+    assert not c.ok and c.shift == (-2, 0)
+    with pytest.raises(ValueError, match=rf"moved by -2 px down, \+0 px right.*{100 * c.shift_gain:.0f}%"):
+        diagnose(lr_low, bic)
+    with pytest.raises(ValueError, match="does not look like an upscale"):
+        haloing(lr_low, bic)  # every detector goes through the same check
+    # a 16-bit file scaled as 8-bit: the layout matches, the brightness scale does not
+    with pytest.raises(ValueError, match=r"PSNR 3\.\d dB"):
+        diagnose(lr, bic / 257)
+    # check_pair=False: a deliberate experiment
+    assert isinstance(diagnose(lr, bic_cam, check_pair=False, detectors=["haloing"]), Report)
+    assert DETECTORS["haloing"](lr_low, bic, check_pair=False).judged
 
 
 def test_diagnose_subset_reference_and_errors() -> None:

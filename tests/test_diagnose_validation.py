@@ -149,3 +149,38 @@ def test_cli_diagnose_bad_files(tmp_path, capsys) -> None:
     write_image(odd, np.zeros((33, 33, 3), np.float32))
     assert main(["diagnose", str(good), str(odd), "-o", str(tmp_path / "o")]) == 2
     assert "integer factor" in capsys.readouterr().err
+
+
+
+def test_pair_check_on_real_model_outputs(quick_rows: list[dict]) -> None:
+    from upscalekit.diagnose import diagnose
+    from upscalekit.diagnose._common import check_pair
+    from upscalekit.pixels import luma
+
+    cases = {r["case"].id: r["case"] for r in quick_rows}
+    checks = {k: check_pair(luma(c.lr), luma(c.sr)) for k, c in cases.items()}
+    print(f"\nmatching pairs: lowest correlation {min(c.correlation for c in checks.values()):.3f}, highest "
+          f"shift gain {max(c.shift_gain for c in checks.values()):.3f}")
+    assert all(c.ok for c in checks.values()), {k: c.reason for k, c in checks.items() if not c.ok}
+    # the same real model outputs, each given the other photo's LR (the two files swapped)
+    a, b = cases["clock/stamp:plain"], cases["gravel/stamp:plain"]
+    for lr, sr in ((a.lr, b.sr), (b.lr, a.sr)):
+        with pytest.raises(ValueError, match=r"does not look like an upscale of this LR: .*(r = |PSNR )-?\d"):
+            diagnose(lr, sr)
+
+
+def test_cli_diagnose_refuses_a_mismatched_pair(tmp_path, capsys, quick_rows: list[dict]) -> None:
+    from upscalekit.cli.main import main
+
+    cases = {r["case"].id: r["case"] for r in quick_rows}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    lr, _, _ = _files(tmp_path / "a", cases["clock/stamp:plain"])
+    _, sr, _ = _files(tmp_path / "b", cases["gravel/stamp:plain"])
+    assert main(["diagnose", lr, sr, "-o", str(tmp_path / "o")]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("upscalekit: the SR does not look like an upscale of this")
+    assert "Traceback" not in captured.err and "--no-pair-check" in lines[0] and captured.out == ""
+    assert main(["diagnose", lr, sr, "--no-pair-check", "-o", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "report.json").exists()

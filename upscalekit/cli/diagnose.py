@@ -19,8 +19,8 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         lr = read_image(args.lr)
         sr = read_image(args.sr)
         hr = read_image(args.hr) if args.hr else None
-        report = diagnose(lr, sr, reference=hr, detectors=args.detectors)
-    except (OSError, ValueError, KeyError) as err:  # missing/corrupt files, mismatched sizes, bad names
+        report = diagnose(lr, sr, reference=hr, detectors=args.detectors, check_pair=not args.no_pair_check)
+    except (OSError, ValueError, KeyError) as err:  # bad files, sizes or pair; unknown names
         print_error(error_line(err))
         return 2
     out = Path(args.output)
@@ -51,4 +51,7 @@ def register(sub: Any) -> None:
                         "information; verdicts are always measured against the input (as calibrated)")
     d.add_argument("-o", "--output", required=True, type=output_dir_arg, help="output folder for the report")
     d.add_argument("--detectors", nargs="+", default=None, help="only these detectors (default: all)")
+    d.add_argument("--no-pair-check", action="store_true",
+                   help="diagnose even an SR that does not look like an upscale of this LR (another image or "
+                        "crop); for deliberate experiments only")
     d.set_defaults(func=_cmd_diagnose)

@@ -151,8 +151,9 @@ def over_smoothing(lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | No
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
+    >>> from scipy import ndimage
     >>> lr = rng.random((32, 32)).astype(np.float32)
-    >>> over_smoothing(lr, np.full((64, 64), 0.5, np.float32)).flagged
+    >>> over_smoothing(lr, ndimage.gaussian_filter(resize(lr, scale=2), 2)).flagged  # blurred: texture gone
     True
     """
     return DETECTORS["over_smoothing"](lr, sr, reference=reference)
@@ -415,7 +416,9 @@ def false_regularity(lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> lr = rng.random((32, 32)).astype(np.float32)
-    >>> false_regularity(lr, np.tile(resize(lr, scale=2)[:16, :16], (4, 4))).flagged
+    >>> yy, xx = np.mgrid[:64, :64]
+    >>> weave = 0.3 * np.sin(np.pi * xx / 6) * np.sin(np.pi * yy / 6)  # a 12-px period the input lacks
+    >>> false_regularity(lr, np.clip(resize(lr, scale=2) + weave, 0, 1).astype(np.float32)).flagged
     True
     """
     return DETECTORS["false_regularity"](lr, sr, reference=reference)

@@ -6,7 +6,7 @@ gave the detector nothing to measure: no text found, too small for a period
 estimate…). "Not judged" is not "no problem"; reports show it as its own state.
 
 Detectors register with :func:`detector`; :data:`DETECTORS` maps each name to
-a :class:`Detector`, callable as ``(lr, sr, *, reference=None) -> Finding``.
+a :class:`Detector`, callable as ``(lr, sr, *, reference=None, check_pair=True) -> Finding``.
 """
 
 from __future__ import annotations
@@ -102,10 +102,11 @@ class Detector:
         expl = f"{f.explanation} [{self.trust}]" if self.trust and judged else f.explanation
         return replace(f, heatmap=heat, flagged=flagged, threshold=self.threshold, explanation=expl)
 
-    def __call__(self, lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | None = None) -> Finding:
+    def __call__(self, lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | None = None,
+                 check_pair: bool = True) -> Finding:
         from upscalekit.diagnose._common import prepare
 
-        return self.on_prepared(prepare(lr, sr, reference))
+        return self.on_prepared(prepare(lr, sr, reference, check_pair=check_pair))
 
 
 class _Registry(Mapping[str, Detector]):

@@ -176,6 +176,7 @@ def diagnose(
     *,
     reference: np.ndarray | None = None,
     detectors: Iterable[str] | None = None,
+    check_pair: bool = True,
 ) -> Report:
     """Run the artifact detectors on one upscaled image and collect a :class:`Report`.
 
@@ -191,13 +192,18 @@ def diagnose(
         against it add that reading to ``details["vs_reference"]`` and their explanation.
     detectors
         Names from :data:`DETECTORS` (default: all of them).
+    check_pair
+        Refuse an SR that does not look like an upscale of this LR (another image, the two files
+        swapped, an SR of a differently-cropped input; see :func:`upscalekit.diagnose._common.check_pair`).
+        ``False`` skips the check, for deliberate experiments.
 
     Raises
     ------
     KeyError
         An unknown detector name (close matches are suggested).
     ValueError
-        Bad images, or an SR size that is not an integer multiple of the LR's.
+        Bad images, an SR size that is not an integer multiple of the LR's, or (with ``check_pair``)
+        an SR that does not match the LR; the message gives the measured value.
 
     Examples
     --------
@@ -213,6 +219,6 @@ def diagnose(
     for n in names:
         if n not in DETECTORS:
             raise unknown_name("detector", n, DETECTORS)
-    p = prepare(lr, sr, reference)
+    p = prepare(lr, sr, reference, check_pair=check_pair)
     findings = tuple(DETECTORS[n].on_prepared(p) for n in names)
     return Report(findings, check_image(sr, "sr"), p.scale, reference is not None)
