@@ -125,7 +125,7 @@ def test_smoothing_scenarios_lose_texture_only_against_the_ground_truth(name: st
     # all the texture the input held, so nothing is flagged, before or after the fix. Against the ground
     # truth (the uncalibrated reading in details, which bicubic itself fails), the fix does add texture.
     m = S.measure_fix(name)
-    before, after = (x.finding.details["vs_reference"]["texture_lost"] for x in (m.before, m.after))
+    before, after = (x.finding.details["vs_reference"]["score"] for x in (m.before, m.after))
     print(f"\n{name}: verdict {_flags(m.before.finding)} → {_flags(m.after.finding)}; against the ground "
           f"truth {before:.3f} → {after:.3f}")
     assert not m.before.finding.flagged and not m.after.finding.flagged

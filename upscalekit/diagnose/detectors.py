@@ -5,9 +5,9 @@ Each compares the SR with what the input held (its bicubic interpolation, the
 threshold) of haloing, over-smoothing and noise amplification is always that
 input-based measure, the one the thresholds were calibrated on: a ground-truth
 reference, when given, adds the same reading taken against it to
-``details["vs_reference"]`` and one clause to the explanation, for information
-only, so the same SR gets the same verdict with or without ``--hr``. The
-``*_THRESHOLD`` constants are the thresholds
+``details["vs_reference"]`` (``score``, ``units``, ``calibrated=False``) and one
+clause to the explanation, for information only, so the same SR gets the same
+verdict with or without ``--hr``. The ``*_THRESHOLD`` constants are the thresholds
 :func:`upscalekit.diagnose.validation.calibrate` chose on the validation set's
 calibration photos (``benchmarks/calibrate_diagnose.py``, rounded to 3
 digits); ``benchmarks/bench_diagnose.py`` reports them on the held-out photos.
@@ -120,7 +120,7 @@ def _haloing(p: Prepared) -> Finding:
     ref_clause = ""
     if p.reference is not None:
         ref_score, _, _ = overshoot(p.reference)
-        details["vs_reference"] = {"mean_overshoot": ref_score, "units": "fraction of full range",
+        details["vs_reference"] = {"score": ref_score, "units": "mean overshoot, fraction of full range",
                                    "calibrated": False}
         ref_clause = f"; against the ground truth: {100 * ref_score:.2f}% ({_NOT_CALIBRATED})"
     expl = (
@@ -187,7 +187,7 @@ def _over_smoothing(p: Prepared) -> Finding:
     ref_clause = ""
     if p.reference is not None:  # at the SR's size: the ground truth holds detail finer than the LR's
         ref_score, _, _ = lost(p.reference, p.sr, 2.0 * p.scale)
-        details["vs_reference"] = {"texture_lost": ref_score, "units": "fraction of texture energy lost",
+        details["vs_reference"] = {"score": ref_score, "units": "fraction of texture energy lost",
                                    "calibrated": False}
         ref_clause = f"; against the ground truth: {100 * ref_score:.0f}% lost ({_NOT_CALIBRATED})"
     expl = (
@@ -727,7 +727,7 @@ def _noise_amplification(p: Prepared) -> Finding:
     if p.reference is not None:
         ref_lr = resize(p.reference, size=p.lr.shape, method="area") if p.scale > 1 else p.reference
         ref_score, _, _, ref_flat = added(ref_lr)
-        details["vs_reference"] = {"sigma_added": ref_score, "flat_fraction": float(ref_flat.mean()),
+        details["vs_reference"] = {"score": ref_score, "flat_fraction": float(ref_flat.mean()),
                                    "units": "noise sigma added, fraction of full range, in the regions the "
                                             "ground truth says are flat", "calibrated": False}
         ref_clause = (f"; in the regions the ground truth says are flat: +{255 * ref_score:.1f} "

@@ -69,7 +69,11 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
 def diagnosis_table(models: Mapping[str, Any], crops: Sequence[Sample],
                     detectors: Sequence[str] = ("haloing", "false_regularity", "over_smoothing"),
                     ) -> pd.DataFrame:
-    """Artifact scores and flags (:func:`upscalekit.diagnose.diagnose`) per sample and model."""
+    """Artifact scores and flags (:func:`upscalekit.diagnose.diagnose`) per sample and model.
+
+    Scores and flags are the calibrated verdicts, measured against the input; ``<detector>_vs_reference``
+    columns hold the detectors' uncalibrated readings against the crop's ground truth, where they have one.
+    """
     import pandas as pd
 
     from upscalekit.diagnose import diagnose
@@ -82,6 +86,8 @@ def diagnosis_table(models: Mapping[str, Any], crops: Sequence[Sample],
             for f in rep.findings:
                 row[f.name] = round(f.score, 4)
                 row[f"{f.name}_flag"] = f.flagged
+                if "vs_reference" in f.details:
+                    row[f"{f.name}_vs_reference"] = round(f.details["vs_reference"]["score"], 4)
             rows.append(row)
     return pd.DataFrame(rows)
 
