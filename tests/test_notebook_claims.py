@@ -178,16 +178,42 @@ def test_nb06_pixel_loss_wins_psnr_and_loses_lpips() -> None:
     assert s.invented_detail["L1+perceptual+GAN"] > s.invented_detail["L1"]
 
 
-def test_nb06_over_smoothing_flags_every_row_and_bicubic_lacks_the_most() -> None:
-    """06: against the ground truth every output at ×4 is flagged; bicubic lacks the most texture,
-    the GAN-trained model the least."""
+def test_nb06_nothing_flagged_and_bicubic_lacks_the_most_texture_vs_the_ground_truth() -> None:
+    """06: the verdicts (against the input) flag no row; against the ground truth (uncalibrated reading)
+    every output lacks more than a third of the fine texture energy, bicubic the most, then L1, then
+    L1+perceptual, the L1+perceptual+GAN model the least."""
     from upscalekit import train as T
 
     models, crops = _nb06()
+    models = {**models, "L1+perceptual": T.load_trained("compact-x4-l1-perceptual")}
     diag = T.diagnosis_table(models, crops)
-    assert diag["over_smoothing_flag"].all()
-    mean = diag.groupby("candidate")["over_smoothing"].mean()
-    assert mean["bicubic"] > mean["L1"] > mean["L1+perceptual+GAN"]
+    flags = [c for c in diag.columns if c.endswith("_flag")]
+    lacking = diag.groupby("candidate")["over_smoothing_vs_reference"].mean()
+    print(lacking)
+    assert not diag[flags].to_numpy().any(), diag[flags]
+    assert lacking["bicubic"] > lacking["L1"] > lacking["L1+perceptual"] > lacking["L1+perceptual+GAN"]
+    assert diag["over_smoothing_vs_reference"].min() > 1 / 3
+
+
+# -- notebook 02 ---------------------------------------------------------------------------------
+def test_nb02_plastic_skin_remedies_change_only_the_ground_truth_reading() -> None:
+    """02 §7: no remedy is flagged against the input; against the ground truth (uncalibrated) bicubic
+    (strength 0) lacks more than the model, strength 0.5 more too; grain σ 0.02, strength 1.5 and
+    Real-ESRGAN x4plus lack less."""
+    from upscalekit.diagnose import over_smoothing, scenarios
+    from upscalekit.diagnose.fixes import add_grain, apply_strength
+
+    face = scenarios.reproduce("plastic_skin")
+    candidates = {"as is": face.sr, "grain": add_grain(face.sr, 0.02),
+                  "x4plus": scenarios.reproduce("plastic_skin", upscaler=_model(GAN)).sr}
+    candidates |= {a: apply_strength(face.lr, face.sr, a) for a in (0.0, 0.5, 1.5)}
+    found = {k: over_smoothing(face.lr, sr, reference=face.reference) for k, sr in candidates.items()}
+    gt = {k: f.details["vs_reference"]["score"] for k, f in found.items()}
+    print(gt)
+    assert not any(f.flagged for f in found.values())
+    assert gt["as is"] > 0.5
+    assert gt[0.0] > gt[0.5] > gt["as is"]
+    assert max(gt["grain"], gt[1.5], gt["x4plus"]) < gt["as is"]
 
 
 @pytest.mark.slow
