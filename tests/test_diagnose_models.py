@@ -162,10 +162,12 @@ def test_text_regions_finds_the_page_text() -> None:
     lr, _ = S._sample("page", *S.TEXT_CROP, scale=2)
     mask = text_regions(lr, scale=2)
     print(f"\ntext fraction on the page crop: {mask.mean():.3f}")
-    strict = text_regions(lr, scale=2, strokes=False)  # the detector's MSER mask alone
+    strict = text_regions(lr, scale=2, strokes=False)  # the detector's line mask alone
     print(f"MSER only: {strict.mean():.3f}")
     assert mask.shape == (2 * lr.shape[0], 2 * lr.shape[1]) and 0.01 < mask.mean() < 0.9
-    assert (mask >= strict).all() and mask.mean() > 2 * strict.mean() > 0
+    # the detector's own line finder now covers most of the page's text (0.29 of the crop, measured); the
+    # thin-stroke addition still adds the lines it misses
+    assert (mask >= strict).all() and mask.mean() > 1.2 * strict.mean() and strict.mean() > 0.2
     assert not text_regions(np.full((24, 24, 3), 0.5, np.float32), scale=2).any()
 
 

@@ -538,13 +538,15 @@ def _text_case(source: str, tag: str, models: Sequence[str], *, jpeg: int | None
                          cer=cer_bic, texts=[items[i].text for i in counted]))
     if not counted:  # the reader cannot read even the truth: nothing to label by
         return out
-    absent = {"tile_seams", "false_regularity", "noise_amplification"}
-    absent |= set() if blocky else {"jpeg_blocks"}
+    # what an untiled model cannot make: seams, and blocks from an input without them. It can invent
+    # repeating texture or sharpen the JPEG's noise, so those stay unlabelled here
+    absent = {"tile_seams"} | (set() if blocky else {"jpeg_blocks"})
     for model in models:
         sr = _upscale(model, lr)
         cer = [_reading(sr, items[i]) for i in counted]
         crisp = [_crispness(sr, items[i]) for i in counted]
-        check = {"cer": cer, "cer_bicubic": cer_bic, "crisp": crisp, "texts": [items[i].text for i in counted],
+        check = {"cer": cer, "cer_bicubic": cer_bic, "crisp": crisp,
+                 "texts": [items[i].text for i in counted],
                  "read": [read_text(sr, _ink_box(items[i])) for i in counted]}
         soup = any(c >= SOUP_CER and k >= SOUP_CRISP for c, k in zip(cer, crisp, strict=True))
         if soup:
