@@ -11,7 +11,8 @@ detector's threshold on the **calibration** photos only
 * the confusion table: on which true artifact each detector fires.
 
 Model outputs are cached under ``$UPSCALEKIT_CACHE_DIR/diagnose-validation``;
-the first run takes a few CPU minutes, later ones about a minute.
+the first run takes about ten CPU minutes (real models on every case, Tesseract
+reading every text item), later ones about two.
 
 Run: ``nice -n 10 python benchmarks/bench_diagnose.py [--json results.json]``
 """

@@ -13,19 +13,21 @@ rebuilt from a seeded recipe, and model outputs are cached on disk under
 Positives, per artifact (the detector that should fire):
 
 ``text_warping``
-    Printed text (Pillow's bundled Aileron and the DejaVu faces, 10–36 HR px,
-    dark-on-light labels, light-on-dark signs, captions straight on the photo)
-    composited onto a photo crop, downscaled ×4 (sometimes JPEG q 60–85),
-    upscaled by a real model. **Glyph measure** (stated here, used nowhere
-    else): in each text item's box, SR pixels closer to the text colour than to
-    the background under it are "ink"; the intersection-over-union with the
-    rendered glyphs is the item's glyph IoU. A case is *soup* when some item's
-    Only items the input still carries count (bicubic interpolation's IoU ≥
-    :data:`LEGIBLE_IOU`; smaller print is illegible before any model runs). A
-    case is *soup* when some legible item's IoU is below :data:`SOUP_IOU`,
-    *kept* when every legible item's reaches :data:`KEPT_IOU`, and dropped in
-    between. Plain interpolation never counts as soup (it invents nothing; its
-    glyphs are blurred, not different).
+    One-line printed text items (Pillow's bundled Aileron and the DejaVu
+    faces, 14–34 HR px, dark-on-light labels, light-on-dark signs, captions
+    straight on the photo) composited onto a photo crop, downscaled ×4
+    (sometimes JPEG q 60–85), upscaled by each of :data:`TEXT_MODELS`.
+    **Labels come from an independent reader**, Tesseract OCR
+    (:func:`read_text`, stated here and used nowhere in the detectors): an
+    item counts when the reader reads the ground truth within
+    :data:`READABLE_CER`; an output is *soup* when some counted item reads at
+    least :data:`SOUP_CER` wrong (:func:`char_error_rate`, letters and digits)
+    while its strokes are crisp (:data:`SOUP_CRISP`: a blurred output is
+    illegible, not soup), *kept* when every counted item reads within
+    :data:`KEPT_CER`, and dropped in between. Plain interpolation is never
+    soup (it invents nothing; its glyphs are blurred, not different). The
+    reported failure that opened this work is rebuilt by
+    :func:`reported_label_case`.
 ``tile_seams``
     The kit's own tiler with ``tile_overlap=0`` and the official
     ``realesrgan.RealESRGANer`` with ``tile_pad`` 0–2, on photos with drawn
@@ -852,7 +854,7 @@ def reported_label_case() -> Case:
                  **check)
 
 
-#: A small fixed subset (two held-out photos, the cheap compact model only) for tests and notebook 02.
+#: A small fixed subset (two held-out photos, every family) for tests and notebook 02.
 QUICK_SOURCES: tuple[str, ...] = ("clock", "gravel")
 
 
