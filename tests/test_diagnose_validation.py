@@ -89,7 +89,7 @@ def test_reported_slide_label_is_flagged_as_soup_and_not_as_seams() -> None:
     rep = diagnose(case.lr, case.sr)
     text = rep["text_warping"]
     assert text.flagged, text.explanation
-    y0, x0, y1, x1 = text.details["worst_box"]
+    y0, x0, y1, x1 = (text.details["worst_box"][k] for k in ("y0", "x0", "y1", "x1"))
     assert 355 <= y0 and y1 <= 475 and x1 <= 340  # the worst line is on the label, not in the tissue
     assert not rep["tile_seams"].flagged, rep["tile_seams"].explanation
 

@@ -172,6 +172,11 @@ def integer_scale(lr_shape: tuple[int, ...], sr_shape: tuple[int, ...]) -> int:
     """The integer factor between LR and SR sides, or a ValueError that says what to do."""
     h, w = lr_shape[:2]
     hh, ww = sr_shape[:2]
+    if hh < h and ww < w and h % hh == 0 and w % ww == 0:
+        raise ValueError(
+            f"the SR ({hh}×{ww}) is smaller than the LR ({h}×{w}), {h // hh}× on each side: were the two "
+            "swapped? diagnose takes the input first, then the upscaled output"
+        )
     if hh % h or ww % w or hh // h != ww // w or hh < h:
         raise ValueError(
             f"the SR size must be the LR size times one integer factor, got LR {h}×{w} and SR {hh}×{ww} "

@@ -349,6 +349,25 @@ def text_lines(plane: np.ndarray, *, scale: int = 1) -> list[TextLine]:
         else:
             lines.append({"y0": y0, "x0": x0, "y1": y1, "x1": x1, "ph": list(ph), "pc": list(pc), "pol": pol,
                           "paper": list(paper_l)})
+    merged = True
+    while merged:  # a line that grew may now reach one found before it: merge until nothing changes
+        merged = False
+        for i, a in enumerate(lines):
+            for b in lines[i + 1:]:
+                ha, hb = a["y1"] - a["y0"], b["y1"] - b["y0"]
+                overlap = min(a["y1"], b["y1"]) - max(a["y0"], b["y0"])
+                gap = max(b["x0"] - a["x1"], a["x0"] - b["x1"])
+                if (a["pol"] == b["pol"] and min(ha, hb) >= 0.7 * max(ha, hb) and overlap > 0.6 * min(ha, hb)
+                        and gap < 2 * max(ha, hb)):
+                    a.update(y0=min(a["y0"], b["y0"]), x0=min(a["x0"], b["x0"]), y1=max(a["y1"], b["y1"]),
+                             x1=max(a["x1"], b["x1"]))
+                    for k in ("ph", "pc", "paper"):
+                        a[k] += b[k]
+                    lines.remove(b)
+                    merged = True
+                    break
+            if merged:
+                break
     out: list[TextLine] = []
     for m in lines:
         ph, pc = np.array(m["ph"]), np.array(m["pc"])
@@ -404,9 +423,10 @@ def text_warping(lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | None
       line's ink-to-paper contrast: letters that no longer reduce to what the
       input held were redrawn.
 
-    The score is the worst line's. Not judged when no text is found. With a
-    reference, the glyph overlap with the true letters is reported beside the
-    verdict (not used for it: the threshold is calibrated without references).
+    The score is the worst line's. Not judged when no text is found. A
+    reference changes nothing here: stroke overlap with the true glyphs cannot
+    tell a right letter from a wrong one (a crisp wrong letter overlaps the
+    truth more than a blurred right one).
 
     Examples
     --------
@@ -416,21 +436,6 @@ def text_warping(lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | None
     'not judged'
     """
     return DETECTORS["text_warping"](lr, sr, reference=reference)
-
-
-def _ink(plane: np.ndarray, thr: float, dark: bool) -> np.ndarray:
-    return plane < thr if dark else plane > thr
-
-
-def _glyph_disagreement(sr: np.ndarray, guide: np.ndarray, box: tuple[slice, slice]) -> tuple[float, bool]:
-    """1 − IoU of the SR's ink with the guide's ink in one text box, both cut at the guide's mid level."""
-    g = guide[box]
-    lo, hi = np.percentile(g, [5, 95])
-    thr = 0.5 * (lo + hi)
-    dark = (g < thr).mean() < 0.5  # ink is the minority side: dark letters on a light label, or not
-    a, b = _ink(sr[box], thr, dark), _ink(g, thr, dark)
-    union = int((a | b).sum())
-    return (1.0 - float((a & b).sum()) / union if union else 0.0), bool(dark)
 
 
 @detector("text_warping", threshold=TEXT_THRESHOLD, units="guessed strokes + round-trip error",
@@ -470,34 +475,33 @@ def _text_warping(p: Prepared) -> Finding:
         entry = {"box": [box[0].start, box[1].start, box[0].stop, box[1].stop],
                  "letter_height_input_px": round(letter, 2), "sharpening": sharpening,
                  "guessed_strokes": guessed, "round_trip": round_trip, "score": score}
-        if p.reference is not None:  # for information: glyph overlap with the true letters, beyond bicubic's
-            d_sr_ref, _ = _glyph_disagreement(p.sr, p.reference, box)
-            d_b_ref, _ = _glyph_disagreement(p.base, p.reference, box)
-            entry["glyph_loss_vs_reference"] = d_sr_ref
-            entry["glyph_loss_vs_reference_bicubic"] = d_b_ref
         per_line.append(entry)
-        heat[box] = np.maximum(heat[box], np.float32(min(1.0, score / max(TEXT_THRESHOLD, 1e-6))))
     worst = max(per_line, key=lambda b: b["score"])
     score = float(worst["score"])
+    for e in per_line:  # lines shaded by their own score: the worst one fullest
+        y0, x0, y1, x1 = e["box"]
+        v = np.float32(min(1.0, e["score"] / max(score, TEXT_THRESHOLD, 1e-6)))
+        heat[y0:y1, x0:x1] = np.maximum(heat[y0:y1, x0:x1], v)
     flagged = score > TEXT_THRESHOLD
     n = int(sum((b[2] - b[0]) * (b[3] - b[1]) for b in (e["box"] for e in per_line)))
     y0, x0 = worst["box"][:2]
     expl = (
         f"{len(per_line)} text line(s); the worst (at x={x0}, y={y0}) has letters "
         f"{worst['letter_height_input_px']:.1f} input px tall, drawn {worst['sharpening']:.1f}× as sharp as "
-        f"interpolation, and reduces back to the input {100 * worst['round_trip']:+.0f}% of its contrast "
-        f"off bicubic's round trip: score {score:.3f} against the input (threshold {TEXT_THRESHOLD:.3f}): "
+        f"interpolation, and, shrunk back to the input's size, misses the input by "
+        f"{100 * worst['round_trip']:+.0f}% "
+        f"of the line's contrast beyond what bicubic misses: score {score:.3f} against the input "
+        f"(threshold {TEXT_THRESHOLD:.3f}): "
         + ("letters too small in the input to pin down were drawn crisp, so their shapes are the model's "
            "guess (alphabet soup); read them against the source, keep text interpolated "
-           "(fixes.keep_interpolated_in) or use a milder model" if flagged
+           "(upscalekit.diagnose.keep_interpolated_in) or use a milder model" if flagged
            else "letters are large enough, or drawn softly enough, to keep the input's shapes")
     )
     if p.reference is not None:
-        kept_sr = 100 * (1 - worst["glyph_loss_vs_reference"])
-        kept_b = 100 * (1 - worst["glyph_loss_vs_reference_bicubic"])
-        expl += (f"; against the ground truth, the worst line's glyphs overlap {kept_sr:.0f}% (bicubic "
-                 f"{kept_b:.0f}%; for information, not used for the verdict)")
-    details = {"score": score, "text_fraction": n / (h * w), "lines": per_line, "worst_box": worst["box"],
+        expl += ("; a reference does not change this verdict: stroke overlap with the true glyphs cannot "
+                 "tell a right letter from a wrong one, so read the letters against it yourself")
+    details = {"score": score, "text_fraction": n / (h * w), "lines": per_line,
+               "worst_box": dict(zip(("y0", "x0", "y1", "x1"), worst["box"], strict=True)),
                "threshold": TEXT_THRESHOLD, "against": "input"}
     return Finding("text_warping", score, heat, expl, details, flagged)
 
@@ -813,14 +817,16 @@ def _tile_seams(p: Prepared) -> Finding:
     seen = [(k, a) for k, a in axes.items() if a["judged"] and a["score"] > SEAM_THRESHOLD]
     flagged = bool(seen)
     if flagged:
-        parts = [f"{len(a['boundaries'])} vertical lines every {a['period']} px from x={a['offset']}"
-                 if k == "x" else
-                 f"{len(a['boundaries'])} horizontal lines every {a['period']} px from y={a['offset']}"
-                 for k, a in seen]
-        expl = (f"{'; '.join(parts)}, each a step the bicubic input does not have, across most of the image "
-                f"(score {score:.2f} above the best unrelated set of lines, threshold {SEAM_THRESHOLD:.2f}): "
-                "a tiling grid; if the image was "
-                "tiled, raise tile_overlap (or the tile size)")
+        def where(k: str, a: dict) -> str:
+            at = ", ".join(str(c) for c in a["boundaries"][:6]) + (", …" if len(a["boundaries"]) > 6 else "")
+            tile = a["period"] / p.scale
+            return (f"{'vertical' if k == 'x' else 'horizontal'} lines every {a['period']} px (tiles of "
+                    f"{tile:g} input px) at {'x' if k == 'x' else 'y'} = {at}")
+
+        expl = (f"{'; '.join(where(k, a) for k, a in seen)}: each a step the bicubic input does not have, "
+                f"across most of the image (score {score:.2f} above the best unrelated set of lines, "
+                f"threshold {SEAM_THRESHOLD:.2f}): a tiling grid; if the image was tiled, raise the tile "
+                "overlap (tile_overlap=, CLI --tile-overlap) or the tile size")
     else:
         best = max(judged, key=lambda a: a["score"])
         expl = (f"no tiling grid: the best periodic set of lines (every {best['period']} px) stands "
