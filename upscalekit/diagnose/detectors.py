@@ -440,7 +440,7 @@ def text_warping(lr: np.ndarray, sr: np.ndarray, *, reference: np.ndarray | None
 
 @detector("text_warping", threshold=TEXT_THRESHOLD, units="guessed strokes + round-trip error",
           title="Text warping (alphabet soup)",
-          trust="held-out recall 0.76, false positives 11%: textured photos (gravel, grass) can pass for "
+          trust="held-out recall 0.76, false positives 12%: textured photos (gravel, grass) can pass for "
                 "text on plain paper, and whether a small letter was kept cannot always be told from the "
                 "input; read the letters against the source")
 def _text_warping(p: Prepared) -> Finding:
