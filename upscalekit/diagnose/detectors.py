@@ -332,41 +332,28 @@ def text_lines(plane: np.ndarray, *, scale: int = 1) -> list[TextLine]:
                           [paper_std]))
     # words on one baseline (same polarity and height, the same rows, a gap under two word heights) make
     # one line; bold or blurred letters can touch and make one piece, so letters are counted per line
-    cands.sort(key=lambda c: (c[0], c[1]))
-    lines: list[dict] = []
-    for y0, x0, y1, x1, ph, pc, pol, paper_l in cands:
-        for m in lines:
-            hm, hc = m["y1"] - m["y0"], y1 - y0
-            overlap = min(y1, m["y1"]) - max(y0, m["y0"])
-            gap = max(x0 - m["x1"], m["x0"] - x1)
-            if (m["pol"] == pol and min(hm, hc) >= 0.7 * max(hm, hc) and overlap > 0.6 * min(hm, hc)
-                    and gap < 2 * max(hm, hc)):
-                m.update(y0=min(m["y0"], y0), x0=min(m["x0"], x0), y1=max(m["y1"], y1), x1=max(m["x1"], x1))
-                m["ph"] += ph
-                m["pc"] += pc
-                m["paper"] += paper_l
-                break
-        else:
-            lines.append({"y0": y0, "x0": x0, "y1": y1, "x1": x1, "ph": list(ph), "pc": list(pc), "pol": pol,
-                          "paper": list(paper_l)})
+    lines = [{"y0": y0, "x0": x0, "y1": y1, "x1": x1, "ph": list(ph), "pc": list(pc), "pol": pol,
+              "paper": list(paper_l)} for y0, x0, y1, x1, ph, pc, pol, paper_l in sorted(cands)]
+
+    def one_line(a: dict, b: dict) -> bool:
+        ha, hb = a["y1"] - a["y0"], b["y1"] - b["y0"]
+        overlap = min(a["y1"], b["y1"]) - max(a["y0"], b["y0"])
+        gap = max(b["x0"] - a["x1"], a["x0"] - b["x1"])
+        return (a["pol"] == b["pol"] and min(ha, hb) >= 0.7 * max(ha, hb) and overlap > 0.6 * min(ha, hb)
+                and gap < 2 * max(ha, hb))
+
     merged = True
-    while merged:  # a line that grew may now reach one found before it: merge until nothing changes
+    while merged:  # a line that grew may now reach another: merge until nothing changes
         merged = False
         for i, a in enumerate(lines):
-            for b in lines[i + 1:]:
-                ha, hb = a["y1"] - a["y0"], b["y1"] - b["y0"]
-                overlap = min(a["y1"], b["y1"]) - max(a["y0"], b["y0"])
-                gap = max(b["x0"] - a["x1"], a["x0"] - b["x1"])
-                if (a["pol"] == b["pol"] and min(ha, hb) >= 0.7 * max(ha, hb) and overlap > 0.6 * min(ha, hb)
-                        and gap < 2 * max(ha, hb)):
-                    a.update(y0=min(a["y0"], b["y0"]), x0=min(a["x0"], b["x0"]), y1=max(a["y1"], b["y1"]),
-                             x1=max(a["x1"], b["x1"]))
-                    for k in ("ph", "pc", "paper"):
-                        a[k] += b[k]
-                    lines.remove(b)
-                    merged = True
-                    break
-            if merged:
+            b = next((b for b in lines[i + 1:] if one_line(a, b)), None)
+            if b is not None:
+                a.update(y0=min(a["y0"], b["y0"]), x0=min(a["x0"], b["x0"]), y1=max(a["y1"], b["y1"]),
+                         x1=max(a["x1"], b["x1"]))
+                for k in ("ph", "pc", "paper"):
+                    a[k] += b[k]
+                lines.remove(b)
+                merged = True
                 break
     out: list[TextLine] = []
     for m in lines:
